@@ -1,0 +1,1 @@
+"""Forms of the assessments app arrive with its issue (see DOMAIN.md, Lifecycle)."""

@@ -1,0 +1,1 @@
+"""Tasks of the assessments app arrive with its issue (see DOMAIN.md, Lifecycle)."""

@@ -1,0 +1,1 @@
+"""Views of the assessments app arrive with its issue (see DOMAIN.md, Lifecycle)."""

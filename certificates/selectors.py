@@ -1,0 +1,1 @@
+"""Selectors of the certificates app arrive with its issue (see DOMAIN.md, Lifecycle)."""

@@ -1,0 +1,1 @@
+"""Services of the certificates app arrive with its issue (see DOMAIN.md, Lifecycle)."""

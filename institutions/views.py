@@ -1,0 +1,1 @@
+"""Views of the institutions app arrive with its issue (see DOMAIN.md, Lifecycle)."""

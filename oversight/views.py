@@ -1,0 +1,1 @@
+"""Views of the oversight app arrive with its issue (see DOMAIN.md, Lifecycle)."""

@@ -1,0 +1,26 @@
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from portal.demo import DemoContext, default_password
+
+
+class Command(BaseCommand):
+    help = "建立上海演示数据（机构、每个角色一个登录账号、学校、专业、学生……）；可重复运行。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=None, help="演示账号密码（默认取 DEMO_PASSWORD）")
+
+    def handle(self, *args, **options):
+        ctx = DemoContext(password=options["password"] or default_password())
+        with transaction.atomic():
+            for config in apps.get_app_configs():
+                module_name = f"{config.name}.demo"
+                if find_spec(module_name) is None:
+                    continue
+                import_module(module_name).build(ctx)
+                self.stdout.write(f"  {config.verbose_name}: ok")
+        self.stdout.write(self.style.SUCCESS(f"演示数据已就绪：{len(ctx.users)} 个账号，密码 {ctx.password}"))

@@ -1,0 +1,20 @@
+from .jobs import Job, JobStatus
+from .notifications import Notification
+from .organisations import District, Organisation, OrganisationKind, Role, User, UserRole
+from .reference import CalendarDay, CalendarYear, Occupation, OccupationKind
+
+__all__ = [
+    "CalendarDay",
+    "CalendarYear",
+    "District",
+    "Job",
+    "JobStatus",
+    "Notification",
+    "Occupation",
+    "OccupationKind",
+    "Organisation",
+    "OrganisationKind",
+    "Role",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from portal import selectors, services
+from portal.access import CITYWIDE_ROLES, login_only, public, roles_required
+from portal.home import panels_for
+from portal.models import CalendarDay, CalendarYear, Role
+from portal.services import JOB_KINDS
+
+REFERENCE_ROLES = CITYWIDE_ROLES | {Role.SCHOOL_STAFF, Role.DISTRICT_HR_OFFICER}
+
+
+@login_only
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html", {"panels": panels_for(request.user)})
+
+
+@login_only
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.notification_list(user=request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "portal/notification_list.html", {"page": page})
+
+
+@login_only
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = get_object_or_404(selectors.notification_list(user=request.user), pk=pk)
+    services.notification_mark_read(user=request.user, notification=notification)
+    return redirect(notification.link or "notification_list")
+
+
+@login_only
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    count = services.notification_mark_read(user=request.user)
+    messages.success(request, _("已将%(n)s条通知标记为已读。") % {"n": count})
+    return redirect("notification_list")
+
+
+@login_only
+def job_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.job_list(user=request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "portal/job_list.html", {"page": page, "kinds": JOB_KINDS})
+
+
+@login_only
+@never_cache
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(selectors.job_list(user=request.user), pk=pk)
+    kind = JOB_KINDS.get(job.kind)
+    context = {"job": job, "kind": kind, "result_link": kind.result_link(job) if kind and job.is_finished else ""}
+    template = "portal/_job_progress.html" if request.htmx else "portal/job_detail.html"
+    return render(request, template, context)
+
+
+@roles_required(*REFERENCE_ROLES)
+def occupation_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    assessable = request.GET.get("assessable") == "1"
+    qs = selectors.occupation_list(search=search, assessable_only=assessable)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "portal/occupation_list.html", {"page": page, "q": search, "assessable": assessable})
+
+
+@roles_required(*REFERENCE_ROLES)
+def calendar(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year", today.year))
+    except ValueError:
+        year = today.year
+    known = CalendarYear.objects.filter(year=year).first()
+    days = CalendarDay.objects.filter(date__year=year)
+    years = list(CalendarYear.objects.values_list("year", flat=True))
+    return render(
+        request,
+        "portal/calendar.html",
+        {"year": year, "known": known, "days": days, "years": years, "next_year": today.year + 1,
+         "next_year_known": (today.year + 1) in years},
+    )
+
+
+@public
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Reports database and broker state; 503 when either is down."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        checks["broker"] = "eager"
+    else:
+        from portal.celery import app
+
+        try:
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            checks["broker"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["broker"] = f"error: {exc.__class__.__name__}"
+    healthy = all(v in {"ok", "eager"} for v in checks.values())
+    checks["status"] = "ok" if healthy else "error"
+    checks["time"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return JsonResponse(checks, status=200 if healthy else 503)

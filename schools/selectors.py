@@ -1,0 +1,65 @@
+"""Scoped reads of schools, majors and students. Views load these objects only through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q, QuerySet
+
+from portal.access import school_scope
+from schools.models import Major, School, Student, graduating_year_bounds
+
+
+def school_list(*, user) -> QuerySet[School]:
+    return (
+        School.objects.filter(school_scope(user))
+        .select_related("organisation", "organisation__district")
+        .order_by("organisation__district__code", "organisation__name")
+    )
+
+
+def school_list_with_counts(*, user, on: dt.date) -> QuerySet[School]:
+    start, end = graduating_year_bounds(on)
+    return school_list(user=user).annotate(
+        major_count=Count("majors", distinct=True),
+        student_count=Count("students", distinct=True),
+        graduating_count=Count(
+            "students",
+            filter=Q(students__expected_graduation__gte=start, students__expected_graduation__lte=end),
+            distinct=True,
+        ),
+    )
+
+
+def major_list(*, user, school: School | None = None) -> QuerySet[Major]:
+    qs = Major.objects.filter(school_scope(user, "school__")).select_related("school__organisation")
+    if school is not None:
+        qs = qs.filter(school=school)
+    return qs
+
+
+def student_list(
+    *, user, school: School | None = None, major_id: int | None = None, search: str = "",
+    graduating_on: dt.date | None = None,
+) -> QuerySet[Student]:
+    qs = Student.objects.filter(school_scope(user, "school__")).select_related(
+        "major", "school__organisation"
+    )
+    if school is not None:
+        qs = qs.filter(school=school)
+    if major_id:
+        qs = qs.filter(major_id=major_id)
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(student_number__icontains=search) | Q(id_number=search.upper()))
+    if graduating_on is not None:
+        start, end = graduating_year_bounds(graduating_on)
+        qs = qs.filter(expected_graduation__gte=start, expected_graduation__lte=end)
+    return qs
+
+
+def school_of(user) -> School | None:
+    """The school a school-staff user works for."""
+    org = user.organisation
+    if org is None or org.kind != "school":
+        return None
+    return School.objects.filter(organisation=org).select_related("organisation__district").first()

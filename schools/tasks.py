@@ -1,0 +1,1 @@
+"""Schools' background work runs as portal jobs (see schools.excel.register_job_kinds)."""

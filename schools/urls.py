@@ -1,0 +1,17 @@
+from django.urls import path
+
+from schools import views
+
+app_name = "schools"
+
+urlpatterns = [
+    path("", views.school_list, name="school_list"),
+    path("<int:pk>/", views.school_detail, name="school_detail"),
+    path("<int:pk>/majors/", views.major_list, name="major_list"),
+    path("<int:pk>/majors/import/", views.major_import, name="major_import"),
+    path("<int:pk>/students/", views.student_list, name="student_list"),
+    path("<int:pk>/students/import/", views.student_import, name="student_import"),
+    path("students/<int:pk>/", views.student_detail, name="student_detail"),
+    path("templates/majors.xlsx", views.major_template, name="major_template"),
+    path("templates/students.xlsx", views.student_template, name="student_template"),
+]

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.test import Client
+
+from portal.models import Role
+from tests import factories
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Tests run Celery tasks in-process unless a test asks for the real worker."""
+    from portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def school(db):
+    return factories.school()
+
+
+@pytest.fixture
+def other_school(db):
+    """A school in another district than ``school``."""
+    return factories.school(district_code="310112")
+
+
+@pytest.fixture
+def people(db, school):
+    """One user per role; the school user works at ``school``, the district officer in its district."""
+    out = {role: factories.user(role) for role in Role.values if role not in {Role.SCHOOL_STAFF, Role.DISTRICT_HR_OFFICER}}
+    out[Role.SCHOOL_STAFF] = factories.user(Role.SCHOOL_STAFF, organisation=school.organisation)
+    bureau = factories.organisation("district_hr", district_code=school.organisation.district.code)
+    out[Role.DISTRICT_HR_OFFICER] = factories.user(Role.DISTRICT_HR_OFFICER, organisation=bureau)
+    return out
+
+
+def client_for(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
