@@ -103,3 +103,30 @@ def users_with_roles(roles: Iterable[str], organisation=None):
     if organisation is not None:
         qs = qs.filter(organisation=organisation)
     return qs.distinct()
+
+
+# --- Object-level grants (django-guardian) ---------------------------------------------
+# For people who act on single objects across organisations: an expert on one panel, a
+# supervisor on one batch. Later apps grant on their own objects through these helpers.
+
+
+def grant_object(user, perm: str, obj) -> None:
+    from guardian.shortcuts import assign_perm
+
+    assign_perm(perm, user, obj)
+
+
+def revoke_object(user, perm: str, obj) -> None:
+    from guardian.shortcuts import remove_perm
+
+    remove_perm(perm, user, obj)
+
+
+def objects_granted(user, perm: str, queryset):
+    """The objects of ``queryset`` on which ``user`` holds ``perm`` by an object grant."""
+    from guardian.shortcuts import get_objects_for_user
+
+    if not user.is_authenticated:
+        return queryset.none()
+    return get_objects_for_user(user, perm, klass=queryset, use_groups=False, with_superuser=False,
+                                accept_global_perms=False)

@@ -31,3 +31,10 @@ class StudentFilterForm(forms.Form):
     def __init__(self, *args, majors=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["major"].choices = [("", _("全部专业"))] + [(m.pk, str(m)) for m in majors]
+
+
+class SchoolContactForm(BootstrapFormMixin, forms.Form):
+    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+    contact_name = forms.CharField(label=_("联系人"), max_length=50, required=False)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
+    reason = forms.CharField(label=_("修改原因"), max_length=200, help_text=_("记入变更记录。"))

@@ -7,6 +7,7 @@ app_name = "schools"
 urlpatterns = [
     path("", views.school_list, name="school_list"),
     path("<int:pk>/", views.school_detail, name="school_detail"),
+    path("<int:pk>/edit/", views.school_edit, name="school_edit"),
     path("<int:pk>/majors/", views.major_list, name="major_list"),
     path("<int:pk>/majors/import/", views.major_import, name="major_import"),
     path("<int:pk>/students/", views.student_list, name="student_list"),

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.access import SCHOOL_VIEWER_ROLES, roles_required
 from portal.history import history_rows
 from portal.models import Role
 from portal.services import job_start
 from schools import excel, selectors
-from schools.forms import ImportUploadForm, StudentFilterForm
-from schools.services import may_manage_school_records
+from schools.forms import ImportUploadForm, SchoolContactForm, StudentFilterForm
+from schools.services import may_manage_school_records, school_update
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -40,6 +42,22 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history_rows(school),
         },
     )
+
+
+@roles_required(Role.SCHOOL_STAFF)
+def school_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    school = get_object_or_404(selectors.school_list(user=request.user), pk=pk)
+    if not may_manage_school_records(request.user, school):
+        raise PermissionDenied
+    initial = {"address": school.address, "contact_name": school.contact_name, "contact_phone": school.contact_phone}
+    form = SchoolContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason")
+        school_update(school=school, actor=request.user, data=data, reason=reason)
+        messages.success(request, _("学校信息已保存。"))
+        return redirect("schools:school_detail", pk=school.pk)
+    return render(request, "schools/school_edit.html", {"school": school, "form": form})
 
 
 @roles_required(*SCHOOL_VIEWER_ROLES)
