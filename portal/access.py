@@ -128,5 +128,6 @@ def objects_granted(user, perm: str, queryset):
 
     if not user.is_authenticated:
         return queryset.none()
-    return get_objects_for_user(user, perm, klass=queryset, use_groups=False, with_superuser=False,
-                                accept_global_perms=False)
+    return get_objects_for_user(
+        user, perm, klass=queryset, use_groups=False, with_superuser=False, accept_global_perms=False
+    )

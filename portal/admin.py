@@ -3,7 +3,17 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from portal.models import CalendarDay, CalendarYear, District, Job, Notification, Occupation, Organisation, User, UserRole
+from portal.models import (
+    CalendarDay,
+    CalendarYear,
+    District,
+    Job,
+    Notification,
+    Occupation,
+    Organisation,
+    User,
+    UserRole,
+)
 
 
 class UserRoleInline(admin.TabularInline):

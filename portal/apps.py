@@ -7,4 +7,6 @@ class PortalConfig(AppConfig):
     verbose_name = _("平台")
 
     def ready(self) -> None:
-        from portal import signals  # noqa: F401
+        from portal import imports, signals  # noqa: F401
+
+        imports.register_job_kinds()

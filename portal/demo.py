@@ -19,9 +19,21 @@ from portal.services import record
 DEMO_EMAIL_DOMAIN = "demo.invalid"
 
 DISTRICT_SLUGS = {
-    "310101": "huangpu", "310104": "xuhui", "310105": "changning", "310106": "jingan", "310107": "putuo",
-    "310109": "hongkou", "310110": "yangpu", "310112": "minhang", "310113": "baoshan", "310114": "jiading",
-    "310115": "pudong", "310116": "jinshan", "310117": "songjiang", "310118": "qingpu", "310120": "fengxian",
+    "310101": "huangpu",
+    "310104": "xuhui",
+    "310105": "changning",
+    "310106": "jingan",
+    "310107": "putuo",
+    "310109": "hongkou",
+    "310110": "yangpu",
+    "310112": "minhang",
+    "310113": "baoshan",
+    "310114": "jiading",
+    "310115": "pudong",
+    "310116": "jinshan",
+    "310117": "songjiang",
+    "310118": "qingpu",
+    "310120": "fengxian",
     "310151": "chongming",
 }
 
@@ -81,21 +93,30 @@ def build(ctx: DemoContext) -> None:
     commission = ctx.org("commission", kind=OrganisationKind.COMMISSION, name="上海市教育委员会", short_name="市教委")
     ctx.user("commission", organisation=commission, roles=[Role.COMMISSION_OFFICER])
     dept = ctx.org(
-        "commission_dept", kind=OrganisationKind.COMMISSION_DEPT,
-        name="上海市教育委员会职业教育处（受委托职能部门）", short_name="市教委职能部门",
+        "commission_dept",
+        kind=OrganisationKind.COMMISSION_DEPT,
+        name="上海市教育委员会职业教育处（受委托职能部门）",
+        short_name="市教委职能部门",
     )
     ctx.user("commission-dept", organisation=dept, roles=[Role.COMMISSION_DEPT_OFFICER])
-    hr = ctx.org("municipal_hr", kind=OrganisationKind.MUNICIPAL_HR, name="上海市人力资源和社会保障局", short_name="市人社局")
+    hr = ctx.org(
+        "municipal_hr", kind=OrganisationKind.MUNICIPAL_HR, name="上海市人力资源和社会保障局", short_name="市人社局"
+    )
     ctx.user("hr-bureau", organisation=hr, roles=[Role.MUNICIPAL_HR_OFFICER])
     ctx.user("hr-supervisor", organisation=hr, roles=[Role.QUALITY_SUPERVISOR])
     for district in District.objects.all():
         slug = DISTRICT_SLUGS[district.code]
         bureau = ctx.org(
-            f"district_{district.code}", kind=OrganisationKind.DISTRICT_HR,
-            name=f"{district.name}人力资源和社会保障局", short_name=f"{district.name}人社局", district=district,
+            f"district_{district.code}",
+            kind=OrganisationKind.DISTRICT_HR,
+            name=f"{district.name}人力资源和社会保障局",
+            short_name=f"{district.name}人社局",
+            district=district,
         )
         ctx.user(f"{slug}-hr", organisation=bureau, roles=[Role.DISTRICT_HR_OFFICER])
-    pool = ctx.org("expert_pool", kind=OrganisationKind.EXPERT_POOL, name="上海市职业技能评价专家库", short_name="专家库")
+    pool = ctx.org(
+        "expert_pool", kind=OrganisationKind.EXPERT_POOL, name="上海市职业技能评价专家库", short_name="专家库"
+    )
     for n in range(1, 6):
         ctx.user(f"expert-{n}", organisation=pool, roles=[Role.EXPERT])
     ctx.user("supervisor", organisation=pool, roles=[Role.QUALITY_SUPERVISOR])

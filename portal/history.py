@@ -43,8 +43,13 @@ def history_rows(obj, limit: int = 50) -> list[HistoryRow]:
                 if change.field in HIDDEN_FIELDS:
                     continue
                 label = str(rec.instance_type._meta.get_field(change.field).verbose_name)
-                changes.append((label, _display(rec, change.field, change.old), _display(rec, change.field, change.new)))
+                changes.append(
+                    (label, _display(rec, change.field, change.old), _display(rec, change.field, change.new))
+                )
         who = str(rec.history_user) if rec.history_user_id else str(_("系统"))
-        rows.append(HistoryRow(rec.history_date, who, str(ACTIONS.get(rec.history_type, "")),
-                               rec.history_change_reason or "", changes))
+        rows.append(
+            HistoryRow(
+                rec.history_date, who, str(ACTIONS.get(rec.history_type, "")), rec.history_change_reason or "", changes
+            )
+        )
     return rows

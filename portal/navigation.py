@@ -34,7 +34,5 @@ def menu_for(user) -> list[dict]:
 
 
 register_menu(_("工作台"), "home")
-register_menu(
-    _("职业（工种）目录"), "occupation_list", CITYWIDE_ROLES | {Role.SCHOOL_STAFF, Role.DISTRICT_HR_OFFICER}
-)
+register_menu(_("职业（工种）目录"), "occupation_list", CITYWIDE_ROLES | {Role.SCHOOL_STAFF, Role.DISTRICT_HR_OFFICER})
 register_menu(_("工作日历"), "calendar", CITYWIDE_ROLES | {Role.SCHOOL_STAFF, Role.DISTRICT_HR_OFFICER})

@@ -16,7 +16,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.models import CalendarDay, CalendarYear, Job, JobStatus, Notification, Role, User
+from portal.models import CalendarDay, CalendarYear, Job, JobStatus, Notification, Occupation, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -185,3 +185,58 @@ def calendar_year_publish(*, actor: User, year: int, holidays: list, makeup_work
             row.is_workday, row.name = is_workday, name
             record(row, actor=actor, reason=_("发布年度工作日历"))
             row.save()
+
+
+# --- Occupation catalogue --------------------------------------------------------------
+
+
+def occupation_import(*, actor: User, rows: list[dict]) -> dict:
+    """Create or update catalogue entries keyed by (code, work type), all or nothing."""
+    if not (actor.is_superuser or actor.has_role(Role.SYSTEM_ADMIN)):
+        raise PermissionDenied
+    created = updated = 0
+    reason = _("Excel导入职业（工种）目录")
+    with transaction.atomic():
+        existing = {(o.code, o.work_type): o for o in Occupation.objects.select_for_update()}
+        for row in rows:
+            occupation = existing.get((row["code"], row["work_type"]))
+            if occupation is None:
+                occupation = Occupation(**row)
+                created += 1
+            else:
+                for key, value in row.items():
+                    setattr(occupation, key, value)
+                updated += 1
+            record(occupation, actor=actor, reason=reason)
+            occupation.save()
+    return {"created": created, "updated": updated}
+
+
+def calendar_coverage_check(*, today) -> int:
+    """From October on, remind system administrators once to publish next year's calendar.
+
+    Deadlines counted in working days stop at the end of the known calendar; this keeps them
+    from ever reaching it. Idempotent: a second run notifies nobody twice.
+    """
+    from django.urls import reverse
+
+    from portal.access import users_with_roles
+
+    missing = [y for y in (today.year, today.year + 1) if not CalendarYear.objects.filter(year=y).exists()]
+    if today.month < 10:
+        missing = [y for y in missing if y == today.year]
+    sent = 0
+    for year in missing:
+        title = _("请维护%(year)s年工作日历") % {"year": year}
+        admins = users_with_roles([Role.SYSTEM_ADMIN]).exclude(notifications__title=title)
+        with transaction.atomic():
+            sent += len(
+                notify(
+                    recipients=list(admins),
+                    title=title,
+                    body=_("工作日历尚未包含%(year)s年的法定节假日和调休安排，涉及该年度的期限将无法计算。")
+                    % {"year": year},
+                    link=reverse("calendar") + f"?year={year}",
+                )
+            )
+    return sent

@@ -18,9 +18,7 @@ def run_job(job_id: int) -> None:
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_notification_emails(notification_ids: list[int]) -> int:
     sent = 0
-    pending = Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).select_related(
-        "recipient"
-    )
+    pending = Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).select_related("recipient")
     for n in pending:
         if not n.recipient.email:
             continue
@@ -29,3 +27,10 @@ def send_notification_emails(notification_ids: list[int]) -> int:
         # Conditional update: a retried task never mails the same notification twice.
         sent += Notification.objects.filter(pk=n.pk, emailed_at__isnull=True).update(emailed_at=timezone.now())
     return sent
+
+
+@shared_task
+def check_calendar_coverage() -> int:
+    from portal.services import calendar_coverage_check
+
+    return calendar_coverage_check(today=timezone.localdate())

@@ -52,8 +52,6 @@ def uscc_check_char(first17: str) -> str:
 def validate_uscc(value: str) -> None:
     code = (value or "").strip().upper()
     if not _USCC_RE.match(code):
-        raise ValidationError(
-            _("统一社会信用代码应为18位，由数字和大写字母组成（不含I、O、Z、S、V）。"), code="format"
-        )
+        raise ValidationError(_("统一社会信用代码应为18位，由数字和大写字母组成（不含I、O、Z、S、V）。"), code="format")
     if uscc_check_char(code[:17]) != code[17]:
         raise ValidationError(_("统一社会信用代码校验位错误。"), code="check_digit")

@@ -15,11 +15,19 @@ from django.views.decorators.http import require_POST
 
 from portal import selectors, services
 from portal.access import CITYWIDE_ROLES, login_only, public, roles_required
+from portal.forms import ExcelUploadForm
 from portal.home import panels_for
+from portal.imports import occupation_template as occupation_template_bytes
 from portal.models import CalendarDay, CalendarYear, Role
 from portal.services import JOB_KINDS
 
 REFERENCE_ROLES = CITYWIDE_ROLES | {Role.SCHOOL_STAFF, Role.DISTRICT_HR_OFFICER}
+
+
+def xlsx_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
 
 
 @login_only
@@ -71,7 +79,25 @@ def occupation_list(request: HttpRequest) -> HttpResponse:
     assessable = request.GET.get("assessable") == "1"
     qs = selectors.occupation_list(search=search, assessable_only=assessable)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "portal/occupation_list.html", {"page": page, "q": search, "assessable": assessable})
+    return render(
+        request,
+        "portal/occupation_list.html",
+        {"page": page, "q": search, "assessable": assessable, "can_import": request.user.has_role(Role.SYSTEM_ADMIN)},
+    )
+
+
+@roles_required(Role.SYSTEM_ADMIN)
+def occupation_import(request: HttpRequest) -> HttpResponse:
+    form = ExcelUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = services.job_start(kind="import_occupations", actor=request.user, upload=form.cleaned_data["file"])
+        return redirect("job_detail", pk=job.pk)
+    return render(request, "portal/occupation_import.html", {"form": form})
+
+
+@roles_required(Role.SYSTEM_ADMIN)
+def occupation_template(request: HttpRequest) -> HttpResponse:
+    return xlsx_response(occupation_template_bytes(), "occupations-template.xlsx")
 
 
 @roles_required(*REFERENCE_ROLES)
@@ -87,8 +113,14 @@ def calendar(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/calendar.html",
-        {"year": year, "known": known, "days": days, "years": years, "next_year": today.year + 1,
-         "next_year_known": (today.year + 1) in years},
+        {
+            "year": year,
+            "known": known,
+            "days": days,
+            "years": years,
+            "next_year": today.year + 1,
+            "next_year_known": (today.year + 1) in years,
+        },
     )
 
 

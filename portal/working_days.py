@@ -17,9 +17,7 @@ from portal.models import CalendarDay, CalendarYear
 class CalendarUnknownError(Exception):
     def __init__(self, year: int):
         self.year = year
-        super().__init__(
-            _("工作日历尚未包含%(year)s年的节假日安排，请系统管理员先维护该年度日历。") % {"year": year}
-        )
+        super().__init__(_("工作日历尚未包含%(year)s年的节假日安排，请系统管理员先维护该年度日历。") % {"year": year})
 
 
 class WorkCalendar:

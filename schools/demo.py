@@ -14,39 +14,111 @@ from schools.models import Major, School, SchoolType, Student, ThroughStage, Tra
 
 # (login slug, name, type, district code, through-programme, majors)
 SCHOOLS = [
-    ("mingde", "上海明德职业技术大学", SchoolType.VOCATIONAL_UNDERGRADUATE, "310115", False,
-     [("260701", "智能制造工程技术", TrainingLevel.UNDERGRADUATE, False),
-      ("310201", "计算机应用工程", TrainingLevel.UNDERGRADUATE, False),
-      ("460305", "工业机器人技术", TrainingLevel.HIGHER, False)]),
-    ("huichuan", "上海汇川工程职业学院", SchoolType.INDEPENDENT_HIGHER, "310112", False,
-     [("460104", "机械制造及自动化", TrainingLevel.HIGHER, False),
-      ("460301", "机电一体化技术", TrainingLevel.HIGHER, False),
-      ("460702", "新能源汽车技术", TrainingLevel.HIGHER, True),
-      ("510201", "计算机应用技术", TrainingLevel.HIGHER, False)]),
-    ("shenyuan", "上海申远科技职业学院", SchoolType.INDEPENDENT_HIGHER, "310114", False,
-     [("510205", "大数据技术", TrainingLevel.HIGHER, False),
-      ("530701", "电子商务", TrainingLevel.HIGHER, False),
-      ("440301", "建筑工程技术", TrainingLevel.HIGHER, False)]),
-    ("huguang", "上海沪光大学高等职业技术学院", SchoolType.UNDERGRADUATE_HIGHER, "310110", False,
-     [("460113", "数控技术", TrainingLevel.HIGHER, False),
-      ("540101", "烹饪工艺与营养", TrainingLevel.HIGHER, False),
-      ("490101", "应用电子技术", TrainingLevel.HIGHER, False)]),
-    ("binjiang", "上海滨江大学职业技术学院", SchoolType.UNDERGRADUATE_HIGHER, "310104", False,
-     [("510202", "计算机网络技术", TrainingLevel.HIGHER, False),
-      ("520802", "美容美体艺术", TrainingLevel.HIGHER, False)]),
-    ("qinghe", "上海市青禾职业学校", SchoolType.SECONDARY, "310106", True,
-     [("710201", "计算机应用", TrainingLevel.SECONDARY, True),
-      ("740201", "中餐烹饪", TrainingLevel.SECONDARY, False),
-      ("730701", "电子商务", TrainingLevel.SECONDARY, False)]),
-    ("songyun", "上海市松云航运职业学校", SchoolType.SECONDARY, "310117", True,
-     [("660301", "机电技术应用", TrainingLevel.SECONDARY, True),
-      ("700206", "汽车运用与维修", TrainingLevel.SECONDARY, True)]),
-    ("baolin", "上海市宝麟工业技术学校", SchoolType.SECONDARY, "310113", False,
-     [("660103", "数控技术应用", TrainingLevel.SECONDARY, False),
-      ("660401", "焊接技术应用", TrainingLevel.SECONDARY, False)]),
-    ("jiahe", "上海市嘉禾商贸职业学校", SchoolType.SECONDARY, "310120", True,
-     [("730701", "电子商务", TrainingLevel.SECONDARY, True),
-      ("740101", "美发与形象设计", TrainingLevel.SECONDARY, False)]),
+    (
+        "mingde",
+        "上海明德职业技术大学",
+        SchoolType.VOCATIONAL_UNDERGRADUATE,
+        "310115",
+        False,
+        [
+            ("260701", "智能制造工程技术", TrainingLevel.UNDERGRADUATE, False),
+            ("310201", "计算机应用工程", TrainingLevel.UNDERGRADUATE, False),
+            ("460305", "工业机器人技术", TrainingLevel.HIGHER, False),
+        ],
+    ),
+    (
+        "huichuan",
+        "上海汇川工程职业学院",
+        SchoolType.INDEPENDENT_HIGHER,
+        "310112",
+        False,
+        [
+            ("460104", "机械制造及自动化", TrainingLevel.HIGHER, False),
+            ("460301", "机电一体化技术", TrainingLevel.HIGHER, False),
+            ("460702", "新能源汽车技术", TrainingLevel.HIGHER, True),
+            ("510201", "计算机应用技术", TrainingLevel.HIGHER, False),
+        ],
+    ),
+    (
+        "shenyuan",
+        "上海申远科技职业学院",
+        SchoolType.INDEPENDENT_HIGHER,
+        "310114",
+        False,
+        [
+            ("510205", "大数据技术", TrainingLevel.HIGHER, False),
+            ("530701", "电子商务", TrainingLevel.HIGHER, False),
+            ("440301", "建筑工程技术", TrainingLevel.HIGHER, False),
+        ],
+    ),
+    (
+        "huguang",
+        "上海沪光大学高等职业技术学院",
+        SchoolType.UNDERGRADUATE_HIGHER,
+        "310110",
+        False,
+        [
+            ("460113", "数控技术", TrainingLevel.HIGHER, False),
+            ("540101", "烹饪工艺与营养", TrainingLevel.HIGHER, False),
+            ("490101", "应用电子技术", TrainingLevel.HIGHER, False),
+        ],
+    ),
+    (
+        "binjiang",
+        "上海滨江大学职业技术学院",
+        SchoolType.UNDERGRADUATE_HIGHER,
+        "310104",
+        False,
+        [
+            ("510202", "计算机网络技术", TrainingLevel.HIGHER, False),
+            ("520802", "美容美体艺术", TrainingLevel.HIGHER, False),
+        ],
+    ),
+    (
+        "qinghe",
+        "上海市青禾职业学校",
+        SchoolType.SECONDARY,
+        "310106",
+        True,
+        [
+            ("710201", "计算机应用", TrainingLevel.SECONDARY, True),
+            ("740201", "中餐烹饪", TrainingLevel.SECONDARY, False),
+            ("730701", "电子商务", TrainingLevel.SECONDARY, False),
+        ],
+    ),
+    (
+        "songyun",
+        "上海市松云航运职业学校",
+        SchoolType.SECONDARY,
+        "310117",
+        True,
+        [
+            ("660301", "机电技术应用", TrainingLevel.SECONDARY, True),
+            ("700206", "汽车运用与维修", TrainingLevel.SECONDARY, True),
+        ],
+    ),
+    (
+        "baolin",
+        "上海市宝麟工业技术学校",
+        SchoolType.SECONDARY,
+        "310113",
+        False,
+        [
+            ("660103", "数控技术应用", TrainingLevel.SECONDARY, False),
+            ("660401", "焊接技术应用", TrainingLevel.SECONDARY, False),
+        ],
+    ),
+    (
+        "jiahe",
+        "上海市嘉禾商贸职业学校",
+        SchoolType.SECONDARY,
+        "310120",
+        True,
+        [
+            ("730701", "电子商务", TrainingLevel.SECONDARY, True),
+            ("740101", "美发与形象设计", TrainingLevel.SECONDARY, False),
+        ],
+    ),
 ]
 
 STUDENTS_PER_MAJOR = 24
@@ -77,8 +149,12 @@ def build(ctx: DemoContext) -> None:
         school = School.objects.filter(organisation=org).first()
         if school is None:
             school = School(
-                organisation=org, school_type=school_type, uscc=demo_uscc(index), has_through_programme=through,
-                address=f"上海市{district.name}示范路{index * 10}号", contact_name=ctx.person_name(),
+                organisation=org,
+                school_type=school_type,
+                uscc=demo_uscc(index),
+                has_through_programme=through,
+                address=f"上海市{district.name}示范路{index * 10}号",
+                contact_name=ctx.person_name(),
                 contact_phone=f"021-6{index:03d}{index * 7:04d}",
             )
             record(school, actor=None, reason="演示数据")
@@ -86,7 +162,8 @@ def build(ctx: DemoContext) -> None:
         ctx.user(f"school-{slug}", organisation=org, roles=[Role.SCHOOL_STAFF])
         for code, major_name, level, is_through in majors:
             major, created = Major.objects.get_or_create(
-                school=school, code=code,
+                school=school,
+                code=code,
                 defaults={"name": major_name, "training_level": level, "is_through_programme": is_through},
             )
             if created or not major.students.exists():
@@ -106,13 +183,21 @@ def _students(ctx: DemoContext, school: School, major: Major, district_code: str
         stage = ""
         if major.is_through_programme:
             stage = ThroughStage.SECONDARY if major.training_level == TrainingLevel.SECONDARY else ThroughStage.HIGHER
-        birth = dt.date(enrolment - (15 if major.training_level == TrainingLevel.SECONDARY else 18),
-                        ctx.rng.randint(1, 12), ctx.rng.randint(1, 28))
+        birth = dt.date(
+            enrolment - (15 if major.training_level == TrainingLevel.SECONDARY else 18),
+            ctx.rng.randint(1, 12),
+            ctx.rng.randint(1, 28),
+        )
         students.append(
             Student(
-                school=school, student_number=f"{enrolment}{prefix}{n + 1:03d}", name=ctx.person_name(),
-                id_number=demo_id_number(ctx, district_code, birth, used), major=major, enrolment_year=enrolment,
-                expected_graduation=graduation, through_stage=stage,
+                school=school,
+                student_number=f"{enrolment}{prefix}{n + 1:03d}",
+                name=ctx.person_name(),
+                id_number=demo_id_number(ctx, district_code, birth, used),
+                major=major,
+                enrolment_year=enrolment,
+                expected_graduation=graduation,
+                through_stage=stage,
             )
         )
     bulk_create_with_history(students, Student, default_change_reason="演示数据")

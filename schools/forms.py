@@ -1,26 +1,9 @@
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from portal.forms import BootstrapFormMixin
+from portal.forms import BootstrapFormMixin, ExcelUploadForm
 
-
-class ImportUploadForm(BootstrapFormMixin, forms.Form):
-    file = forms.FileField(
-        label=_("Excel 文件（.xlsx）"),
-        help_text=_("请使用下载的模板填写；任何一行有误，整个文件都不会导入。"),
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-        ),
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("只接受 .xlsx 格式的 Excel 文件。"))
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise forms.ValidationError(_("文件超过 20 MB，请拆分后分别导入。"))
-        return upload
+ImportUploadForm = ExcelUploadForm
 
 
 class StudentFilterForm(forms.Form):

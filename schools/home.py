@@ -22,7 +22,9 @@ def school_overview_panel(user) -> HomePanel | None:
         counted = selectors.school_list_with_counts(user=user, on=today).get(pk=school.pk)
         items = [
             HomeItem(_("专业"), reverse("schools:major_list", args=[school.pk]), badge=str(counted.major_count)),
-            HomeItem(_("学籍学生"), reverse("schools:student_list", args=[school.pk]), badge=str(counted.student_count)),
+            HomeItem(
+                _("学籍学生"), reverse("schools:student_list", args=[school.pk]), badge=str(counted.student_count)
+            ),
             HomeItem(
                 _("本学年毕业学生"),
                 reverse("schools:student_list", args=[school.pk]) + "?graduating=on",
@@ -31,12 +33,18 @@ def school_overview_panel(user) -> HomePanel | None:
         ]
         failed = user.jobs.filter(status=JobStatus.FAILED, finished_at__date=today)
         for job in failed[:3]:
-            items.append(HomeItem(_("导入失败，待修改后重新上传"), reverse("job_detail", args=[job.pk]), meta=job.input_name))
+            items.append(
+                HomeItem(_("导入失败，待修改后重新上传"), reverse("job_detail", args=[job.pk]), meta=job.input_name)
+            )
         return HomePanel(_("本校学籍"), items, more_url=reverse("schools:school_detail", args=[school.pk]), order=20)
     schools = selectors.school_list_with_counts(user=user, on=today)
     items = [
-        HomeItem(str(s), reverse("schools:school_detail", args=[s.pk]), meta=str(s.organisation.district or ""),
-                 badge=str(s.graduating_count))
+        HomeItem(
+            str(s),
+            reverse("schools:school_detail", args=[s.pk]),
+            meta=str(s.organisation.district or ""),
+            badge=str(s.graduating_count),
+        )
         for s in schools[:8]
     ]
     return HomePanel(

@@ -43,9 +43,7 @@ class School(models.Model):
         "portal.Organisation", on_delete=models.PROTECT, related_name="school", verbose_name=_("机构")
     )
     school_type = models.CharField(_("学校类型"), max_length=30, choices=SchoolType.choices)
-    uscc = models.CharField(
-        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_uscc]
-    )
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, validators=[validate_uscc])
     has_through_programme = models.BooleanField(_("开设贯通培养专业"), default=False)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
@@ -141,9 +139,7 @@ class Student(models.Model):
     major = models.ForeignKey(Major, on_delete=models.PROTECT, related_name="students", verbose_name=_("专业"))
     enrolment_year = models.PositiveSmallIntegerField(_("入学年份"))
     expected_graduation = models.DateField(_("预计毕业时间"))
-    through_stage = models.CharField(
-        _("贯通培养阶段"), max_length=20, choices=ThroughStage.choices, blank=True
-    )
+    through_stage = models.CharField(_("贯通培养阶段"), max_length=20, choices=ThroughStage.choices, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -39,12 +39,14 @@ def major_list(*, user, school: School | None = None) -> QuerySet[Major]:
 
 
 def student_list(
-    *, user, school: School | None = None, major_id: int | None = None, search: str = "",
+    *,
+    user,
+    school: School | None = None,
+    major_id: int | None = None,
+    search: str = "",
     graduating_on: dt.date | None = None,
 ) -> QuerySet[Student]:
-    qs = Student.objects.filter(school_scope(user, "school__")).select_related(
-        "major", "school__organisation"
-    )
+    qs = Student.objects.filter(school_scope(user, "school__")).select_related("major", "school__organisation")
     if school is not None:
         qs = qs.filter(school=school)
     if major_id:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
-
 from simple_history.utils import bulk_create_with_history
 
 from portal.models import Role, User

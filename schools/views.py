@@ -12,11 +12,10 @@ from portal.access import SCHOOL_VIEWER_ROLES, roles_required
 from portal.history import history_rows
 from portal.models import Role
 from portal.services import job_start
+from portal.views import xlsx_response
 from schools import excel, selectors
 from schools.forms import ImportUploadForm, SchoolContactForm, StudentFilterForm
 from schools.services import may_manage_school_records, school_update
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @roles_required(*SCHOOL_VIEWER_ROLES)
@@ -88,8 +87,13 @@ def student_list(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "schools/student_list.html",
-        {"school": school, "page": page, "form": form, "can_manage": may_manage_school_records(request.user, school),
-         "today": timezone.localdate()},
+        {
+            "school": school,
+            "page": page,
+            "form": form,
+            "can_manage": may_manage_school_records(request.user, school),
+            "today": timezone.localdate(),
+        },
     )
 
 
@@ -113,7 +117,9 @@ def _import(request: HttpRequest, pk: int, kind: str, template: str) -> HttpResp
         raise PermissionDenied
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = job_start(kind=kind, actor=request.user, params={"school_id": school.pk}, upload=form.cleaned_data["file"])
+        job = job_start(
+            kind=kind, actor=request.user, params={"school_id": school.pk}, upload=form.cleaned_data["file"]
+        )
         return redirect("job_detail", pk=job.pk)
     return render(request, template, {"school": school, "form": form})
 
@@ -128,17 +134,11 @@ def student_import(request: HttpRequest, pk: int) -> HttpResponse:
     return _import(request, pk, "import_students", "schools/student_import.html")
 
 
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    return response
-
-
 @roles_required(Role.SCHOOL_STAFF)
 def major_template(request: HttpRequest) -> HttpResponse:
-    return _xlsx(excel.major_template(), "majors-template.xlsx")
+    return xlsx_response(excel.major_template(), "majors-template.xlsx")
 
 
 @roles_required(Role.SCHOOL_STAFF)
 def student_template(request: HttpRequest) -> HttpResponse:
-    return _xlsx(excel.student_template(), "students-template.xlsx")
+    return xlsx_response(excel.student_template(), "students-template.xlsx")

@@ -54,7 +54,9 @@ def other_school(db):
 @pytest.fixture
 def people(db, school):
     """One user per role; the school user works at ``school``, the district officer in its district."""
-    out = {role: factories.user(role) for role in Role.values if role not in {Role.SCHOOL_STAFF, Role.DISTRICT_HR_OFFICER}}
+    out = {
+        role: factories.user(role) for role in Role.values if role not in {Role.SCHOOL_STAFF, Role.DISTRICT_HR_OFFICER}
+    }
     out[Role.SCHOOL_STAFF] = factories.user(Role.SCHOOL_STAFF, organisation=school.organisation)
     bureau = factories.organisation("district_hr", district_code=school.organisation.district.code)
     out[Role.DISTRICT_HR_OFFICER] = factories.user(Role.DISTRICT_HR_OFFICER, organisation=bureau)

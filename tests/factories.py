@@ -38,11 +38,20 @@ def organisation(kind: str, *, name: str | None = None, district_code: str | Non
     )
 
 
-def user(role: str, *, organisation: Organisation | None = None, username: str | None = None,
-         password: str = "test-pass-2026", email: str = "") -> User:
+def user(
+    role: str,
+    *,
+    organisation: Organisation | None = None,
+    username: str | None = None,
+    password: str = "test-pass-2026",
+    email: str = "",
+) -> User:
     org = organisation or globals()["organisation"](KIND_FOR_ROLE[role])
     u = User.objects.create_user(
-        username=username or f"{role}-{next(_seq)}", password=password, organisation=org, email=email,
+        username=username or f"{role}-{next(_seq)}",
+        password=password,
+        organisation=org,
+        email=email,
         full_name=f"测试{role}",
     )
     UserRole.objects.create(user=u, role=role)
@@ -59,17 +68,31 @@ def id_number(n: int, district_code: str = "310115", birth: dt.date = dt.date(20
     return first17 + id_number_check_char(first17)
 
 
-def school(*, school_type: str = SchoolType.INDEPENDENT_HIGHER, district_code: str = "310115",
-           through: bool = False, name: str | None = None) -> School:
+def school(
+    *,
+    school_type: str = SchoolType.INDEPENDENT_HIGHER,
+    district_code: str = "310115",
+    through: bool = False,
+    name: str | None = None,
+) -> School:
     n = next(_seq)
     org = organisation(OrganisationKind.SCHOOL, name=name or f"测试职业学院{n}", district_code=district_code)
     return School.objects.create(organisation=org, school_type=school_type, uscc=uscc(n), has_through_programme=through)
 
 
-def major(school_obj: School, *, code: str | None = None, name: str = "机电一体化技术",
-          level: str = TrainingLevel.HIGHER, through: bool = False) -> Major:
+def major(
+    school_obj: School,
+    *,
+    code: str | None = None,
+    name: str = "机电一体化技术",
+    level: str = TrainingLevel.HIGHER,
+    through: bool = False,
+) -> Major:
     return Major.objects.create(
-        school=school_obj, code=code or f"46{next(_seq):04d}", name=name, training_level=level,
+        school=school_obj,
+        code=code or f"46{next(_seq):04d}",
+        name=name,
+        training_level=level,
         is_through_programme=through,
     )
 
@@ -77,6 +100,11 @@ def major(school_obj: School, *, code: str | None = None, name: str = "机电一
 def student(major_obj: Major, *, n: int | None = None, graduation: dt.date = dt.date(2027, 6, 30)) -> Student:
     n = n if n is not None else next(_seq)
     return Student.objects.create(
-        school=major_obj.school, major=major_obj, student_number=f"S{n:06d}", name=f"学生{n}",
-        id_number=id_number(n), enrolment_year=graduation.year - 3, expected_graduation=graduation,
+        school=major_obj.school,
+        major=major_obj,
+        student_number=f"S{n:06d}",
+        name=f"学生{n}",
+        id_number=id_number(n),
+        enrolment_year=graduation.year - 3,
+        expected_graduation=graduation,
     )

@@ -52,6 +52,8 @@ EXPECTATIONS: dict[str, tuple[str | None, dict[str, int]]] = {
     "job_list": (None, table(200)),
     "job_detail": ("job", table(404, **{STAFF: 200})),
     "occupation_list": (None, for_roles(200, SCHOOL_VIEWERS)),
+    "occupation_import": (None, for_roles(200, {Role.SYSTEM_ADMIN.value})),
+    "occupation_template": (None, for_roles(200, {Role.SYSTEM_ADMIN.value})),
     "calendar": (None, for_roles(200, SCHOOL_VIEWERS)),
     "healthz": (None, table(200, anon=200)),
     "schools:school_list": (None, {**for_roles(200, SCHOOL_VIEWERS), STAFF: 302}),
@@ -123,8 +125,9 @@ def objects(db, school, other_school, people):
         "other_student": factories.student(other_major),
         "notification": staff.notifications.first(),
         "job": Job.objects.create(kind="import_students", created_by=staff, params={"school_id": school.pk}),
-        "other_job": Job.objects.create(kind="import_students", created_by=other_staff,
-                                        params={"school_id": other_school.pk}),
+        "other_job": Job.objects.create(
+            kind="import_students", created_by=other_staff, params={"school_id": other_school.pk}
+        ),
     }
 
 

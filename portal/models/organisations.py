@@ -68,9 +68,7 @@ class Organisation(models.Model):
     kind = models.CharField(_("类型"), max_length=20, choices=OrganisationKind.choices)
     name = models.CharField(_("名称"), max_length=120, unique=True)
     short_name = models.CharField(_("简称"), max_length=40, blank=True)
-    district = models.ForeignKey(
-        District, verbose_name=_("所在区"), on_delete=models.PROTECT, null=True, blank=True
-    )
+    district = models.ForeignKey(District, verbose_name=_("所在区"), on_delete=models.PROTECT, null=True, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
     history = HistoricalRecords()
 

@@ -38,7 +38,9 @@ def test_gb32100_check_character_matches_a_published_code():
     validate_uscc("91350100M000100Y43")
 
 
-@pytest.mark.parametrize("value", ["91350100M000100Y44", "91350100M000100Y4", "9135O100M000100Y43", "I1350100M000100Y43"])
+@pytest.mark.parametrize(
+    "value", ["91350100M000100Y44", "91350100M000100Y4", "9135O100M000100Y43", "I1350100M000100Y43"]
+)
 def test_gb32100_rejects_bad_codes(value):
     with pytest.raises(ValidationError):
         validate_uscc(value)

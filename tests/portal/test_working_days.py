@@ -44,8 +44,11 @@ def test_a_year_the_calendar_does_not_know_is_refused_not_guessed():
 def test_an_administrator_can_publish_a_year_the_package_does_not_know():
     admin = factories.user("system_admin")
     calendar_year_publish(
-        actor=admin, year=2027, source="国务院办公厅通知（测试）",
-        holidays=[(dt.date(2027, 1, 1), "元旦")], makeup_workdays=[(dt.date(2027, 1, 2), "调休上班")],
+        actor=admin,
+        year=2027,
+        source="国务院办公厅通知（测试）",
+        holidays=[(dt.date(2027, 1, 1), "元旦")],
+        makeup_workdays=[(dt.date(2027, 1, 2), "调休上班")],
     )
     cal = WorkCalendar()
     assert not cal.is_workday(dt.date(2027, 1, 1))
@@ -58,8 +61,9 @@ def test_only_a_system_administrator_may_publish_a_calendar_year():
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        calendar_year_publish(actor=factories.user("school_staff"), year=2027, source="x", holidays=[],
-                              makeup_workdays=[])
+        calendar_year_publish(
+            actor=factories.user("school_staff"), year=2027, source="x", holidays=[], makeup_workdays=[]
+        )
     assert not CalendarYear.objects.filter(year=2027).exists()
 
 

@@ -27,7 +27,12 @@ def test_the_school_page_shows_who_changed_what_and_why(school, people):
     client = client_for(staff)
     response = client.post(
         reverse("schools:school_edit", args=[school.pk]),
-        {"address": "上海市浦东新区测试路1号", "contact_name": "王老师", "contact_phone": "021-1", "reason": "更新地址"},
+        {
+            "address": "上海市浦东新区测试路1号",
+            "contact_name": "王老师",
+            "contact_phone": "021-1",
+            "reason": "更新地址",
+        },
     )
     assert response.status_code == 302
     page = client_for(people[Role.CENTRE_REVIEWER]).get(reverse("schools:school_detail", args=[school.pk]))
@@ -45,8 +50,15 @@ def test_another_schools_staff_cannot_update_this_school(school, other_school):
 
 def test_a_student_id_number_must_pass_gb11643(school):
     major = factories.major(school)
-    s = Student(school=school, major=major, student_number="1", name="甲", id_number="110105194912310021",
-                enrolment_year=2024, expected_graduation=dt.date(2027, 6, 30))
+    s = Student(
+        school=school,
+        major=major,
+        student_number="1",
+        name="甲",
+        id_number="110105194912310021",
+        enrolment_year=2024,
+        expected_graduation=dt.date(2027, 6, 30),
+    )
     with pytest.raises(ValidationError) as exc:
         s.full_clean()
     assert "身份证号码校验位错误。" in exc.value.message_dict["id_number"]
@@ -54,8 +66,16 @@ def test_a_student_id_number_must_pass_gb11643(school):
 
 def test_a_through_programme_stage_needs_a_through_programme_major(school):
     major = factories.major(school, through=False)
-    s = Student(school=school, major=major, student_number="1", name="甲", id_number=factories.id_number(1),
-                enrolment_year=2024, expected_graduation=dt.date(2027, 6, 30), through_stage=ThroughStage.SECONDARY)
+    s = Student(
+        school=school,
+        major=major,
+        student_number="1",
+        name="甲",
+        id_number=factories.id_number(1),
+        enrolment_year=2024,
+        expected_graduation=dt.date(2027, 6, 30),
+        through_stage=ThroughStage.SECONDARY,
+    )
     with pytest.raises(ValidationError) as exc:
         s.full_clean()
     assert "through_stage" in exc.value.message_dict

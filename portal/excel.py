@@ -1,0 +1,167 @@
+"""Excel reading and writing shared by every import: templates, header checks, row errors.
+
+A file is refused as a whole when anything is wrong: every message names the row (as Excel
+numbers it) and the column, and the caller writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+MAX_ROWS = 20_000
+MAX_LISTED_ERRORS = 200
+YES, NO = "是", "否"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    required: bool = True
+    help: str = ""
+    choices: tuple[str, ...] = ()
+
+
+class RowErrors:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.count = 0
+
+    def add(self, row: int | None, column: str | None, message: str) -> None:
+        self.count += 1
+        if len(self.messages) >= MAX_LISTED_ERRORS:
+            return
+        where = []
+        if row is not None:
+            where.append(_("第%(row)s行") % {"row": row})
+        if column:
+            where.append(f"「{column}」")
+        self.messages.append(("".join(where) + "：" if where else "") + message)
+
+    def final(self) -> list[str]:
+        extra = self.count - len(self.messages)
+        if extra > 0:
+            return [*self.messages, _("……另有%(n)s处错误未列出。") % {"n": extra}]
+        return self.messages
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+# --- Templates -------------------------------------------------------------------------
+
+
+def build_template(columns: tuple[Column, ...], title: str) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    for idx, col in enumerate(columns, start=1):
+        cell = ws.cell(row=1, column=idx, value=col.header)
+        cell.font = Font(bold=True, color="C00000" if col.required else "000000")
+        cell.fill = header_fill
+        ws.column_dimensions[cell.column_letter].width = max(14, len(col.header) * 3)
+        if col.choices:
+            dv = DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=not col.required)
+            dv.add(f"{cell.column_letter}2:{cell.column_letter}{MAX_ROWS + 1}")
+            ws.add_data_validation(dv)
+    ws.freeze_panes = "A2"
+    notes = wb.create_sheet("填写说明")
+    notes.append(["列名", "是否必填", "说明", "可选值"])
+    for col in columns:
+        notes.append([col.header, "必填" if col.required else "选填", col.help, "、".join(col.choices)])
+    notes.append([])
+    notes.append(["从第2行起每行一条记录；请勿修改第1行列名。文件中任何一行有误，整个文件都不会导入。"])
+    notes.column_dimensions["C"].width = 40
+    notes.column_dimensions["D"].width = 40
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+def read_sheet(data: bytes, columns: tuple[Column, ...], errors: RowErrors) -> list[tuple[int, dict[str, Any]]]:
+    """Rows of the first sheet as (excel_row_number, {key: raw value}); file-level problems go to errors."""
+    if not zipfile.is_zipfile(BytesIO(data)):
+        errors.add(None, None, _("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。"))
+        return []
+    try:
+        wb = load_workbook(BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        errors.add(None, None, _("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。"))
+        return []
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header_row = next(rows, None)
+    headers = [cell_text(v) for v in (header_row or ())]
+    while headers and not headers[-1]:
+        headers.pop()
+    if not headers:
+        errors.add(None, None, _("工作表为空：第1行应为列名，第2行起为数据。"))
+        return []
+    known = {c.header: c for c in columns}
+    for position, header in enumerate(headers, start=1):
+        if header and header not in known:
+            errors.add(1, header, _("无法识别的列名（第%(n)s列），请使用模板中的列名。") % {"n": position})
+    duplicates = {h for h in headers if h and headers.count(h) > 1}
+    for header in sorted(duplicates):
+        errors.add(1, header, _("列名重复。"))
+    missing = [c.header for c in columns if c.header not in headers]
+    for header in missing:
+        errors.add(1, header, _("缺少此列。"))
+    if errors:
+        return []
+    index = {h: i for i, h in enumerate(headers) if h}
+    out: list[tuple[int, dict[str, Any]]] = []
+    for number, values in enumerate(rows, start=2):
+        values = tuple(values or ())
+        if all(cell_text(v) == "" for v in values):
+            continue
+        if len(out) >= MAX_ROWS:
+            errors.add(number, None, _("超过单个文件 %(max)s 行的上限，请拆分后分别导入。") % {"max": MAX_ROWS})
+            return []
+        out.append(
+            (number, {c.key: values[index[c.header]] if index[c.header] < len(values) else None for c in columns})
+        )
+    wb.close()
+    if not out:
+        errors.add(None, None, _("工作表中没有数据行（第2行起）。"))
+    return out
+
+
+def choice(value: str, choices_enum, column: Column, row: int, errors: RowErrors) -> str | None:
+    for member in choices_enum:
+        if value == str(member.label):
+            return member.value
+    errors.add(row, column.header, _("“%(v)s”不是可选值（%(c)s）。") % {"v": value, "c": "、".join(column.choices)})
+    return None
+
+
+def required_text(raw: dict, columns: tuple[Column, ...], row: int, errors: RowErrors) -> dict[str, str]:
+    text = {c.key: cell_text(raw.get(c.key)) for c in columns}
+    for c in columns:
+        if c.required and not text[c.key]:
+            errors.add(row, c.header, _("不能为空。"))
+    return text
