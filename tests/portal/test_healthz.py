@@ -25,3 +25,9 @@ def test_healthz_is_503_when_the_broker_is_unreachable(settings):
         app.conf.broker_url = previous
     assert response.status_code == 503
     assert response.json()["broker"].startswith("error")
+
+
+@pytest.mark.django_db
+def test_chinese_is_shown_whatever_the_browser_asks_for():
+    page = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-CN"' in page and "登录" in page
