@@ -36,7 +36,7 @@ bench: install
 	$(BIN)/python bench/run.py
 
 messages: install
-	$(BIN)/python manage.py makemessages -l en --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	$(BIN)/python manage.py makemessages -l en --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
 	$(BIN)/python manage.py compilemessages -l en --ignore '.venv/*'
 
 worker: install

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
@@ -151,9 +152,15 @@ def read_sheet(data: bytes, columns: tuple[Column, ...], errors: RowErrors) -> l
     return out
 
 
+def sheet_label(member) -> str:
+    """The Chinese label a template cell holds, whatever language the user reads the portal in."""
+    with translation.override("zh-hans"):
+        return str(member.label)
+
+
 def choice(value: str, choices_enum, column: Column, row: int, errors: RowErrors) -> str | None:
     for member in choices_enum:
-        if value == str(member.label):
+        if value == sheet_label(member):
             return member.value
     errors.add(row, column.header, _("“%(v)s”不是可选值（%(c)s）。") % {"v": value, "c": "、".join(column.choices)})
     return None

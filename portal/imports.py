@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.excel import NO, YES, Column, RowErrors, build_template, choice, read_sheet, required_text
+from portal.excel import NO, YES, Column, RowErrors, build_template, choice, read_sheet, required_text, sheet_label
 from portal.models import Job, OccupationKind, Role
 from portal.services import JobFailed, JobKind, occupation_import, register_job_kind
 
@@ -18,7 +18,7 @@ OCCUPATION_COLUMNS = (
     Column("code", "职业编码", help="大类-中类-小类-细类，如 6-18-02-04"),
     Column("name", "职业名称"),
     Column("work_type", "工种/职业方向", required=False, help="无工种时留空"),
-    Column("kind", "类别", choices=tuple(str(c.label) for c in OccupationKind)),
+    Column("kind", "类别", choices=tuple(sheet_label(c) for c in OccupationKind)),
     Column("is_access_type", "准入类职业资格", choices=(YES, NO)),
     Column("national_standard", "国家职业技能标准", required=False, help="标准名称；尚未颁布的留空"),
     Column("standard_year", "标准版本年份", required=False, help="四位年份"),

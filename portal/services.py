@@ -125,9 +125,6 @@ def job_run(*, job_id: int) -> None:
 
 
 def _finish(job: Job, status: str, *, result: dict | None = None, errors: list[str] | None = None) -> None:
-    # The handler reported progress through queryset updates: reload it, or the save below
-    # would write back the stale values loaded before the handler ran.
-    job.refresh_from_db(fields=["progress", "total", "stage"])
     job.refresh_from_db(fields=["progress", "total"])  # the handler reported progress by update()
     job.status = status
     job.result = result or {}

@@ -72,7 +72,7 @@ def chinesecalendar_exceptions(year: int) -> list[tuple[dt.date, bool, str]]:
         if weekday and on_holiday:
             rows.append((day, False, _holiday_label(name)))
         elif not weekday and not on_holiday:
-            rows.append((day, True, _("调休上班")))
+            rows.append((day, True, "调休上班"))  # stored data, always Chinese
         day += dt.timedelta(days=1)
     return rows
 

@@ -25,6 +25,7 @@ from portal.excel import (
     choice,
     read_sheet,
     required_text,
+    sheet_label,
 )
 from portal.models import Job
 from portal.services import JobFailed, JobKind, register_job_kind
@@ -37,14 +38,14 @@ PROGRESS_EVERY = 250
 MAJOR_COLUMNS = (
     Column("code", "专业代码", help="教育部专业目录代码，如 460104"),
     Column("name", "专业名称"),
-    Column("training_level", "培养层次", choices=tuple(str(c.label) for c in TrainingLevel)),
+    Column("training_level", "培养层次", choices=tuple(sheet_label(c) for c in TrainingLevel)),
     Column("is_through_programme", "是否贯通培养", required=False, choices=(YES, NO), help="留空视为“否”"),
 )
 
 STUDENT_COLUMNS = (
     Column("student_number", "学号"),
     Column("name", "姓名"),
-    Column("id_type", "证件类型", choices=tuple(str(c.label) for c in IdType)),
+    Column("id_type", "证件类型", choices=tuple(sheet_label(c) for c in IdType)),
     Column("id_number", "证件号码", help="居民身份证按 GB 11643 校验末位校验码"),
     Column("major_code", "专业代码", help="须为本校已登记的专业"),
     Column("enrolment_year", "入学年份", help="四位年份，如 2024"),
@@ -53,7 +54,7 @@ STUDENT_COLUMNS = (
         "through_stage",
         "贯通培养阶段",
         required=False,
-        choices=tuple(str(c.label) for c in ThroughStage),
+        choices=tuple(sheet_label(c) for c in ThroughStage),
         help="仅贯通培养专业填写",
     ),
 )
@@ -171,7 +172,7 @@ def parse_students(
             )
         enrolment_year = None
         if text["enrolment_year"]:
-            if text["enrolment_year"].isdigit() and 2000 <= int(text["enrolment_year"]) <= this_year + 1:
+            if text["enrolment_year"].isdecimal() and 2000 <= int(text["enrolment_year"]) <= this_year + 1:
                 enrolment_year = int(text["enrolment_year"])
             else:
                 errors.add(number, cols["enrolment_year"].header, _("应为2000年至明年之间的四位年份。"))

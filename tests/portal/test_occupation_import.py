@@ -81,3 +81,17 @@ def test_only_a_system_administrator_may_import_the_catalogue():
 
     with pytest.raises(PermissionDenied):
         job_start(kind="import_occupations", actor=factories.user(Role.CENTRE_REVIEWER), upload=xlsx([]))
+
+
+def test_the_chinese_template_imports_while_the_user_reads_the_portal_in_english(django_capture_on_commit_callbacks):
+    from django.utils import translation
+
+    admin = factories.user(Role.SYSTEM_ADMIN)
+    with translation.override("en"):
+        job = run(
+            xlsx([["4-99-99-03", "英文界面导入", "", "技能类", "否", "", "", ""]]),
+            admin,
+            django_capture_on_commit_callbacks,
+        )
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert Occupation.objects.get(code="4-99-99-03").kind == "skill"
