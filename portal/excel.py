@@ -103,16 +103,32 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+# What openpyxl raises for a zip that is not a sound workbook (missing parts, broken XML).
+BROKEN_WORKBOOK_ERRORS = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    KeyError,
+    ValueError,
+    OSError,
+    IndexError,
+    TypeError,
+    SyntaxError,
+)
+
+
 def read_sheet(data: bytes, columns: tuple[Column, ...], errors: RowErrors) -> list[tuple[int, dict[str, Any]]]:
     """Rows of the first sheet as (excel_row_number, {key: raw value}); file-level problems go to errors."""
-    if not zipfile.is_zipfile(BytesIO(data)):
-        errors.add(None, None, _("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。"))
-        return []
-    try:
-        wb = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        errors.add(None, None, _("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。"))
-        return []
+    if zipfile.is_zipfile(BytesIO(data)):
+        try:
+            return _read_sheet(data, columns, errors)
+        except BROKEN_WORKBOOK_ERRORS:  # xml ParseError is a SyntaxError
+            pass
+    errors.add(None, None, _("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。"))
+    return []
+
+
+def _read_sheet(data: bytes, columns: tuple[Column, ...], errors: RowErrors) -> list[tuple[int, dict[str, Any]]]:
+    wb = load_workbook(BytesIO(data), read_only=True, data_only=True)
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     header_row = next(rows, None)
