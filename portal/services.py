@@ -28,6 +28,31 @@ def record(obj: Model, *, actor: User | None, reason: str = "") -> Model:
     return obj
 
 
+def upsert_rows(
+    *, queryset, key: tuple[str, ...], rows: list[dict], actor: User | None, reason: str, new_fields: dict | None = None
+) -> dict:
+    """Create or update one object per row, matched on ``key``, in one transaction, with history.
+
+    ``queryset`` fixes the scope (e.g. one school's majors); ``new_fields`` completes new objects
+    with what the rows do not carry (e.g. the school).
+    """
+    created = updated = 0
+    with transaction.atomic():
+        existing = {tuple(getattr(o, f) for f in key): o for o in queryset.select_for_update()}
+        for row in rows:
+            obj = existing.get(tuple(row[f] for f in key))
+            if obj is None:
+                obj = queryset.model(**(new_fields or {}), **row)
+                created += 1
+            else:
+                updated += 1
+            for field, value in row.items():
+                setattr(obj, field, value)
+            record(obj, actor=actor, reason=reason)
+            obj.save()
+    return {"created": created, "updated": updated}
+
+
 # --- Notifications ---------------------------------------------------------------------
 
 
@@ -191,22 +216,13 @@ def occupation_import(*, actor: User, rows: list[dict]) -> dict:
     """Create or update catalogue entries keyed by (code, work type), all or nothing."""
     if not (actor.is_superuser or actor.has_role(Role.SYSTEM_ADMIN)):
         raise PermissionDenied
-    created = updated = 0
-    reason = _("Excel导入职业（工种）目录")
-    with transaction.atomic():
-        existing = {(o.code, o.work_type): o for o in Occupation.objects.select_for_update()}
-        for row in rows:
-            occupation = existing.get((row["code"], row["work_type"]))
-            if occupation is None:
-                occupation = Occupation(**row)
-                created += 1
-            else:
-                for key, value in row.items():
-                    setattr(occupation, key, value)
-                updated += 1
-            record(occupation, actor=actor, reason=reason)
-            occupation.save()
-    return {"created": created, "updated": updated}
+    return upsert_rows(
+        queryset=Occupation.objects.all(),
+        key=("code", "work_type"),
+        rows=rows,
+        actor=actor,
+        reason=_("Excel导入职业（工种）目录"),
+    )
 
 
 def calendar_coverage_check(*, today) -> int:

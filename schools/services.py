@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from portal.models import Role, User
-from portal.services import record
+from portal.services import record, upsert_rows
 from schools.models import Major, School, Student
 
 
@@ -37,22 +37,14 @@ def major_import(*, school: School, actor: User, rows: list[dict]) -> dict:
     """Create or update majors from validated import rows, all or nothing."""
     if not may_manage_school_records(actor, school):
         raise PermissionDenied
-    created = updated = 0
-    reason = _("Excel导入专业")
-    with transaction.atomic():
-        existing = {m.code: m for m in Major.objects.select_for_update().filter(school=school)}
-        for row in rows:
-            major = existing.get(row["code"])
-            if major is None:
-                major = Major(school=school, **row)
-                created += 1
-            else:
-                for key, value in row.items():
-                    setattr(major, key, value)
-                updated += 1
-            record(major, actor=actor, reason=reason)
-            major.save()
-    return {"created": created, "updated": updated}
+    return upsert_rows(
+        queryset=Major.objects.filter(school=school),
+        key=("code",),
+        rows=rows,
+        actor=actor,
+        reason=_("Excel导入专业"),
+        new_fields={"school": school},
+    )
 
 
 def student_import(*, school: School, actor: User, rows: list[dict], progress=None) -> dict:

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -111,7 +112,7 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _import(request: HttpRequest, pk: int, kind: str, template: str) -> HttpResponse:
+def _import(request: HttpRequest, pk: int, kind: str, heading: str, template_url: str) -> HttpResponse:
     school = get_object_or_404(selectors.school_list(user=request.user), pk=pk)
     if not may_manage_school_records(request.user, school):
         raise PermissionDenied
@@ -121,17 +122,18 @@ def _import(request: HttpRequest, pk: int, kind: str, template: str) -> HttpResp
             kind=kind, actor=request.user, params={"school_id": school.pk}, upload=form.cleaned_data["file"]
         )
         return redirect("job_detail", pk=job.pk)
-    return render(request, template, {"school": school, "form": form})
+    context = {"school": school, "form": form, "heading": heading, "template_url": reverse(template_url)}
+    return render(request, "schools/import.html", context)
 
 
 @roles_required(Role.SCHOOL_STAFF)
 def major_import(request: HttpRequest, pk: int) -> HttpResponse:
-    return _import(request, pk, "import_majors", "schools/major_import.html")
+    return _import(request, pk, "import_majors", _("导入专业"), "schools:major_template")
 
 
 @roles_required(Role.SCHOOL_STAFF)
 def student_import(request: HttpRequest, pk: int) -> HttpResponse:
-    return _import(request, pk, "import_students", "schools/student_import.html")
+    return _import(request, pk, "import_students", _("导入学籍学生"), "schools:student_template")
 
 
 @roles_required(Role.SCHOOL_STAFF)
