@@ -26,11 +26,8 @@ run: install
 	@echo "打开 http://$(HOST):$(PORT)/ — open http://$(HOST):$(PORT)/"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# Browser tests run in their own process on SQLite: on PostgreSQL their database flushes between
-# tests collide with the data migration's reference data (known gap, see the issue note).
 test: install
-	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
-	env -u DATABASE_URL $(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

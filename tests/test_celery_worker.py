@@ -64,7 +64,7 @@ def worker(tmp_path):
 
 @pytest.mark.celery_worker
 @needs_services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_runs_a_student_import_job(worker, tmp_path):
     school = factories.school()
     major = factories.major(school)

@@ -1,17 +1,18 @@
 """Headless Chromium (Debian's package) against pytest-django's live server.
 
-One browser for the whole session; every test gets a fresh context, so no cookie or
+One browser for all of them; every test gets a fresh context, so no cookie or
 session leaks from one login to the next. Playwright's own browser download does not work
 on these machines, hence ``executable_path``.
 
-The database. These tests are transactional (the live server runs in another thread), and a
-transactional test ends by emptying every table, the reference data written by migrations
-(districts, occupations, calendar) included. Django's ``serialized_rollback`` would reload it, but
-it silently does nothing here: once Playwright's sync API has started, an asyncio loop counts as
-running in this thread, so ``django.db.connections`` hands the test a different connection object
-than the one pytest-django serialized the database on. So the state is captured before the
-browser starts and reloaded by the fixtures below: before each browser test, and once more after
-the last one, so that a later transactional test still finds the database as migrations left it.
+The database. These tests are transactional (the live server runs in another thread): each ends
+by emptying every table, the reference data written by migrations (districts, occupations,
+calendar) included, and ``serialized_rollback`` reloads it at the start of the next. Once
+Playwright's sync API has started, an asyncio loop counts as running in this thread, and
+``django.db.connections`` then hands out other connection objects than the ones pytest-django
+created and serialized the database on; without the serialized copy Django's reload silently does
+nothing. So the ``browser`` fixture copies the serialized state onto the connections seen inside
+Playwright, and the state is reloaded once more after the last browser test, so that a later
+transactional test still finds the database as migrations left it.
 """
 
 from __future__ import annotations
@@ -53,19 +54,30 @@ def _reload(contents: dict[str, str]) -> None:
         connections[alias].creation.deserialize_db_from_string(data)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(migrated_db_contents):  # captured first: see the module docstring
+    """One Chromium for all browser tests.
+
+    Package-scoped rather than session-scoped (all browser tests live in this package): the
+    Playwright loop stops when they are done, so the tests after them use Django's usual
+    connections again.
+    """
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
     if not Path(CHROMIUM).exists():
         # Fail, never skip: a missing browser must not look like a green run.
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (.ci/run does)")
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
+        for alias, data in migrated_db_contents.items():
+            connections[alias]._test_serialized_contents = data
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             yield browser
         finally:
             browser.close()
+            connections.close_all()  # the connections opened inside the loop; none left open
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -73,12 +85,6 @@ def _leave_database_as_migrated(migrated_db_contents, django_db_blocker) -> Iter
     yield
     with django_db_blocker.unblock():
         _reload(migrated_db_contents)
-
-
-@pytest.fixture(autouse=True)
-def _database_as_migrated(transactional_db, migrated_db_contents) -> None:
-    """Reference data present whatever transactional test ran before."""
-    _reload(migrated_db_contents)
 
 
 @pytest.fixture(autouse=True)
