@@ -1,1 +1,432 @@
-"""Models arrive with their issue; see DOMAIN.md for the lifecycle stage this app carries."""
+"""Filing of a school as a skill-level assessment institution (评价机构备案), and the directory.
+
+Lifecycle (notice annex §3): application → intake → technical evaluation by an expert panel →
+consent of the municipal HR bureau and of the education commission → report to the ministry,
+codes and filing receipt → directory entry valid 3 years. Only ``institutions.services``
+assigns a status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from schools.models import Level
+
+VALIDITY_YEARS = 3
+
+
+class ApplicationKind(models.TextChoices):
+    INITIAL = "initial", _("首次备案")
+    ADD_OCCUPATION = "add_occupation", _("增加职业（工种）")
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交，待受理")
+    RETURNED = "returned", _("退回修改")
+    UNDER_EVALUATION = "under_evaluation", _("技术评估中")
+    EVALUATION_FAILED = "evaluation_failed", _("技术评估未通过")
+    AWAITING_CONSENT = "awaiting_consent", _("待备案确认")
+    REFUSED = "refused", _("备案未获同意")
+    CONSENTED = "consented", _("已获同意，待报备出具回执")
+    FILED = "filed", _("已备案")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+OPEN_STATUSES = frozenset(
+    {
+        ApplicationStatus.DRAFT,
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.RETURNED,
+        ApplicationStatus.UNDER_EVALUATION,
+        ApplicationStatus.AWAITING_CONSENT,
+        ApplicationStatus.CONSENTED,
+    }
+)
+
+
+class Condition(models.IntegerChoices):
+    """The six filing conditions of annex §1.1."""
+
+    SCHOOL_TYPE = 1, _("学校类型：大专以上职业学校，或开设贯通培养专业的中等职业学校")
+    MANAGEMENT = 2, _("财务和管理制度规范，社会信用良好，无违法违规记录，生源稳定")
+    EXPERIENCE = 3, _("具有相关培训评价经验，且培训评价需求量较大")
+    CAPACITY = 4, _("设有评价服务管理部门、考核站点、专职人员、专家团队及场地设备（含音视频监控）")
+    QUALITY = 5, _("具有完善的认定工作制度和质量管控措施，自愿接受监督检查")
+    NON_PROFIT = 6, _("坚持社会效益优先，认定活动不以营利为目的")
+
+
+class EvaluationMethod(models.TextChoices):
+    """The five methods of technical evaluation (annex §3.2)."""
+
+    DOCUMENT_REVIEW = "document_review", _("文件审核")
+    MATERIAL_VERIFICATION = "material_verification", _("资料核验")
+    EXPERT_ARGUMENT = "expert_argument", _("专家论证")
+    QUESTIONING = "questioning", _("质询答辩")
+    SITE_INSPECTION = "site_inspection", _("现场考察")
+
+
+class EvaluationBasis(models.TextChoices):
+    NATIONAL_STANDARD = "national_standard", _("国家职业技能标准")
+    SPECIFICATION = "specification", _("评价规范（已报人社部门备案）")
+
+
+class FilingApplication(models.Model):
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="filing_applications", verbose_name=_("学校")
+    )
+    kind = models.CharField(
+        _("申请类型"), max_length=20, choices=ApplicationKind.choices, default=ApplicationKind.INITIAL
+    )
+    institution = models.ForeignKey(
+        "Institution",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("评价机构"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT, db_index=True
+    )
+    round = models.PositiveSmallIntegerField(_("提交轮次"), default=0)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    # Filing confirmation (annex §3.3): the centre's report to the ministry's appraisal centre.
+    ministry_report_ref = models.CharField(_("报部备案文号"), max_length=60, blank=True)
+    ministry_reported_on = models.DateField(_("报部日期"), null=True, blank=True)
+    filed_at = models.DateTimeField(_("备案时间"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("评价机构备案申请")
+        verbose_name_plural = _("评价机构备案申请")
+        permissions = [("evaluate_filingapplication", _("参与技术评估"))]
+
+    def __str__(self) -> str:
+        return f"{self.school} · {self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in {ApplicationStatus.DRAFT, ApplicationStatus.RETURNED}
+
+
+class ApplicationEvent(models.Model):
+    """One step of the workflow: who did what, when, with what comment (every round is kept)."""
+
+    application = models.ForeignKey(FilingApplication, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=40)
+    from_status = models.CharField(_("原状态"), max_length=20, choices=ApplicationStatus.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20, choices=ApplicationStatus.choices)
+    round = models.PositiveSmallIntegerField(_("轮次"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField(_("意见"), blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+
+
+class ConditionAnswer(models.Model):
+    application = models.ForeignKey(FilingApplication, on_delete=models.CASCADE, related_name="answers")
+    condition = models.PositiveSmallIntegerField(_("条件"), choices=Condition.choices)
+    statement = models.TextField(_("情况说明"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["condition"]
+        verbose_name = _("备案条件说明")
+        verbose_name_plural = _("备案条件说明")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "condition"], name="one_answer_per_condition"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} · {self.condition}"
+
+
+class EvidenceFile(models.Model):
+    """Evidence for a condition; stored privately, served only through a scoped view."""
+
+    answer = models.ForeignKey(ConditionAnswer, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("文件"), upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=60)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class AppliedOccupation(models.Model):
+    """An occupation (工种) applied for, with its level range, evaluation basis and matching majors."""
+
+    application = models.ForeignKey(FilingApplication, on_delete=models.CASCADE, related_name="occupations")
+    occupation = models.ForeignKey(
+        "portal.Occupation", on_delete=models.PROTECT, related_name="+", verbose_name=_("职业（工种）")
+    )
+    lowest_level = models.PositiveSmallIntegerField(_("最低等级"), choices=Level.choices, default=Level.LEVEL_5)
+    highest_level = models.PositiveSmallIntegerField(_("最高等级"), choices=Level.choices)
+    basis = models.CharField(_("评价依据"), max_length=20, choices=EvaluationBasis.choices)
+    specification_ref = models.CharField(_("评价规范备案文号"), max_length=80, blank=True)
+    majors = models.ManyToManyField("schools.Major", related_name="+", verbose_name=_("对应专业"))
+    history = HistoricalRecords(m2m_fields=[majors])
+
+    class Meta:
+        ordering = ["occupation__code"]
+        verbose_name = _("申报职业（工种）")
+        verbose_name_plural = _("申报职业（工种）")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "occupation"], name="one_entry_per_occupation"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.occupation)
+
+    @property
+    def level_range(self) -> str:
+        return level_range_label(self.lowest_level, self.highest_level)
+
+
+def level_range_label(lowest: int, highest: int) -> str:
+    if lowest == highest:
+        return str(Level(highest).label)
+    return f"{Level(lowest).label} — {Level(highest).label}"
+
+
+class ExpertPanel(models.Model):
+    application = models.OneToOneField(FilingApplication, on_delete=models.CASCADE, related_name="panel")
+    formed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    formed_at = models.DateTimeField(_("组建时间"), auto_now_add=True)
+    conclusion = models.CharField(
+        _("评估结论"), max_length=10, choices=[("pass", _("通过")), ("fail", _("不通过"))], blank=True
+    )
+    opinion = models.TextField(_("评估意见"), blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("签署人"),
+    )
+    signed_at = models.DateTimeField(_("签署时间"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("评估专家组")
+        verbose_name_plural = _("评估专家组")
+
+    def __str__(self) -> str:
+        return f"{_('评估专家组')} · {self.application}"
+
+    @property
+    def lead(self):
+        member = next((m for m in self.members.all() if m.is_lead and not m.excluded), None)
+        return member.expert if member else None
+
+
+class PanelMember(models.Model):
+    panel = models.ForeignKey(ExpertPanel, on_delete=models.CASCADE, related_name="members")
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="panel_seats")
+    is_lead = models.BooleanField(_("组长"), default=False)
+    excluded = models.BooleanField(_("已回避"), default=False)
+    conflict_note = models.TextField(_("利益冲突说明"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-is_lead", "id"]
+        verbose_name = _("专家组成员")
+        verbose_name_plural = _("专家组成员")
+        constraints = [models.UniqueConstraint(fields=["panel", "expert"], name="one_seat_per_expert")]
+
+    def __str__(self) -> str:
+        return str(self.expert)
+
+
+class Finding(models.Model):
+    """What the panel found for one condition by one method."""
+
+    panel = models.ForeignKey(ExpertPanel, on_delete=models.CASCADE, related_name="findings")
+    condition = models.PositiveSmallIntegerField(_("条件"), choices=Condition.choices)
+    method = models.CharField(_("评估方式"), max_length=30, choices=EvaluationMethod.choices)
+    satisfied = models.BooleanField(_("符合"))
+    text = models.TextField(_("评估发现"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["condition", "method"]
+        verbose_name = _("评估发现")
+        verbose_name_plural = _("评估发现")
+        constraints = [
+            models.UniqueConstraint(fields=["panel", "condition", "method"], name="one_finding_per_condition_method"),
+        ]
+
+
+class ConsentBody(models.TextChoices):
+    MUNICIPAL_HR = "municipal_hr", _("市人力资源和社会保障局")
+    COMMISSION = "commission", _("市教育委员会")
+
+
+class Consent(models.Model):
+    application = models.ForeignKey(FilingApplication, on_delete=models.CASCADE, related_name="consents")
+    body = models.CharField(_("审批部门"), max_length=20, choices=ConsentBody.choices)
+    agreed = models.BooleanField(_("同意"))
+    comment = models.TextField(_("意见"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["decided_at"]
+        verbose_name = _("备案确认意见")
+        verbose_name_plural = _("备案确认意见")
+        constraints = [models.UniqueConstraint(fields=["application", "body"], name="one_decision_per_body")]
+
+
+class InstitutionStatus(models.TextChoices):
+    ACTIVE = "active", _("有效")
+    SUSPENDED = "suspended", _("暂停")
+    REMOVED = "removed", _("已移出目录")
+    EXPIRED = "expired", _("已过期")
+
+
+class Institution(models.Model):
+    """A school filed as an assessment institution: its directory entry and certificate codes."""
+
+    school = models.OneToOneField("schools.School", on_delete=models.PROTECT, related_name="institution")
+    # Certificate numbers (人社鉴发〔2019〕2号): category letter, ministry code, province, site sequence.
+    category_letter = models.CharField(_("机构类别字母"), max_length=1)
+    ministry_code = models.CharField(_("部级机构代码"), max_length=4, default="0000")
+    province_code = models.CharField(_("省份代码"), max_length=2, default="31")
+    site_sequence = models.CharField(_("机构（站点）序号"), max_length=6)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=InstitutionStatus.choices, default=InstitutionStatus.ACTIVE
+    )
+    status_reason = models.TextField(_("状态说明"), blank=True)
+    confirmed_on = models.DateField(_("备案确认日期"))
+    valid_until = models.DateField(_("有效期至"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["school__organisation__name"]
+        verbose_name = _("职业技能等级评价机构")
+        verbose_name_plural = _("职业技能等级评价机构")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category_letter", "ministry_code", "province_code", "site_sequence"],
+                name="unique_institution_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.school.name
+
+    @property
+    def name(self) -> str:
+        return self.school.name
+
+    @property
+    def code(self) -> str:
+        """The 13-character institution part of every certificate number it issues."""
+        return f"{self.category_letter}{self.ministry_code}{self.province_code}{self.site_sequence}"
+
+    def is_valid_on(self, day: dt.date) -> bool:
+        return self.status == InstitutionStatus.ACTIVE and day <= self.valid_until
+
+
+class InstitutionOccupation(models.Model):
+    """An occupation an institution may assess, with its level range; valid 3 years from its filing."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="occupations")
+    occupation = models.ForeignKey(
+        "portal.Occupation", on_delete=models.PROTECT, related_name="+", verbose_name=_("职业（工种）")
+    )
+    lowest_level = models.PositiveSmallIntegerField(_("最低等级"), choices=Level.choices)
+    highest_level = models.PositiveSmallIntegerField(_("最高等级"), choices=Level.choices)
+    basis = models.CharField(_("评价依据"), max_length=20, choices=EvaluationBasis.choices)
+    specification_ref = models.CharField(_("评价规范备案文号"), max_length=80, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=InstitutionStatus.choices, default=InstitutionStatus.ACTIVE
+    )
+    confirmed_on = models.DateField(_("备案确认日期"))
+    valid_until = models.DateField(_("有效期至"))
+    application = models.ForeignKey(FilingApplication, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["occupation__code"]
+        verbose_name = _("备案职业（工种）")
+        verbose_name_plural = _("备案职业（工种）")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "occupation"], name="one_directory_row_per_occupation"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.occupation)
+
+    @property
+    def level_range(self) -> str:
+        return level_range_label(self.lowest_level, self.highest_level)
+
+    def is_valid_on(self, day: dt.date) -> bool:
+        return self.status == InstitutionStatus.ACTIVE and day <= self.valid_until and self.institution.is_valid_on(day)
+
+
+class FilingReceipt(models.Model):
+    application = models.OneToOneField(FilingApplication, on_delete=models.PROTECT, related_name="receipt")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="receipts")
+    number = models.CharField(_("回执编号"), max_length=40, unique=True)
+    issued_at = models.DateTimeField(_("出具时间"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    pdf = models.FileField(_("回执文件"), upload_to="receipts/%Y/")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("备案回执")
+        verbose_name_plural = _("备案回执")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ExpiryReminder(models.Model):
+    """A reminder already sent: keeps the expiry job from notifying anyone twice."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="reminders")
+    valid_until = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "valid_until", "days_before"], name="one_reminder_per_threshold"
+            ),
+        ]

@@ -1,1 +1,103 @@
-"""Selectors of the institutions app arrive with its issue (see DOMAIN.md, Lifecycle)."""
+"""Scoped reads of applications, institutions and the public directory."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from institutions.models import (
+    ApplicationStatus,
+    FilingApplication,
+    Institution,
+    InstitutionOccupation,
+    InstitutionStatus,
+)
+from portal.access import CITYWIDE_ROLES, objects_granted, school_scope
+from portal.models import Role
+
+EVALUATE_PERM = "institutions.evaluate_filingapplication"
+
+
+def application_list(*, user) -> QuerySet[FilingApplication]:
+    """School staff: their school's applications. Authorities: every application once submitted.
+    District bureaus: those of schools in their district. Experts: the ones they were granted."""
+    base = FilingApplication.objects.select_related("school__organisation__district", "institution")
+    if not user.is_authenticated:
+        return base.none()
+    scope = Q(pk__in=[])
+    if user.has_role(Role.SCHOOL_STAFF):
+        scope |= Q(school__organisation_id=user.organisation_id)
+    submitted = ~Q(status=ApplicationStatus.DRAFT) & ~Q(round=0)
+    if user.is_superuser or user.has_role(*CITYWIDE_ROLES):
+        scope |= submitted
+    elif user.has_role(Role.DISTRICT_HR_OFFICER):
+        scope |= submitted & school_scope(user, "school__")
+    if user.has_role(Role.EXPERT):
+        granted = objects_granted(user, EVALUATE_PERM, FilingApplication.objects.all()).values("pk")
+        scope |= Q(pk__in=granted)
+    return base.filter(scope).distinct()
+
+
+def application_detail(*, user, pk: int) -> FilingApplication:
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        application_list(user=user).prefetch_related(
+            "answers__evidence",
+            "occupations__occupation",
+            "occupations__majors",
+            "events__actor",
+            "consents__decided_by",
+            "panel__members__expert",
+            "panel__findings",
+        ),
+        pk=pk,
+    )
+
+
+def institution_list(*, user) -> QuerySet[Institution]:
+    qs = Institution.objects.select_related("school__organisation__district")
+    if user.is_superuser or user.has_role(*CITYWIDE_ROLES):
+        return qs
+    return qs.filter(school_scope(user, "school__"))
+
+
+def directory(
+    *, district_id: int | None = None, occupation: str = "", level: int | None = None, include_inactive: bool = True
+) -> QuerySet[Institution]:
+    """The public directory: filed institutions with their occupations (§3.5).
+
+    Suspended and removed entries stay listed with their status and public reason; expired
+    ones too, so the public can see why a certificate body is no longer valid.
+    """
+    rows = InstitutionOccupation.objects.select_related("occupation").order_by("occupation__code")
+    qs = Institution.objects.select_related("school__organisation__district").prefetch_related(
+        Prefetch("occupations", queryset=rows)
+    )
+    if not include_inactive:
+        qs = qs.filter(status=InstitutionStatus.ACTIVE)
+    if district_id:
+        qs = qs.filter(school__organisation__district_id=district_id)
+    if occupation:
+        qs = qs.filter(
+            Q(occupations__occupation__name__icontains=occupation)
+            | Q(occupations__occupation__code__startswith=occupation)
+            | Q(occupations__occupation__work_type__icontains=occupation)
+        )
+    if level:
+        # The institution assesses ``level`` when lowest_level >= level >= highest_level (digits).
+        qs = qs.filter(occupations__lowest_level__gte=level, occupations__highest_level__lte=level)
+    return qs.distinct().order_by("school__organisation__district__code", "school__organisation__name")
+
+
+def plannable_occupations(*, institution: Institution, on: dt.date) -> QuerySet[InstitutionOccupation]:
+    """Occupations a batch plan may use on ``on``: institution and occupation active and in date.
+
+    Expired, suspended or removed entries cannot be planned against (the assessments app asks here).
+    """
+    if not institution.is_valid_on(on):
+        return InstitutionOccupation.objects.none()
+    return institution.occupations.filter(status=InstitutionStatus.ACTIVE, valid_until__gte=on).select_related(
+        "occupation"
+    )

@@ -1,3 +1,3 @@
-"""URLs arrive with this app's issue; the access-matrix test covers each one as it is added."""
+app_name = "institutions"
 
 urlpatterns: list = []

@@ -205,6 +205,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic jobs; django-celery-beat copies these into its tables, where an administrator can adjust them.
 CELERY_BEAT_SCHEDULE = {
     "calendar-coverage": {"task": "portal.tasks.check_calendar_coverage", "schedule": crontab(hour=8, minute=5)},
+    "directory-expiry": {"task": "institutions.tasks.run_directory_expiry", "schedule": crontab(hour=0, minute=15)},
 }
 
 # A separate Redis database for the cache keeps cache.clear() away from queued tasks.

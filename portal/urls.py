@@ -34,6 +34,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("schools/", include("schools.urls")),
     path("institutions/", include("institutions.urls")),
+    path("registry/", include("institutions.registry_urls")),
+    path("directory/", include("institutions.directory_urls")),
     path("assessments/", include("assessments.urls")),
     path("certificates/", include("certificates.urls")),
     path("oversight/", include("oversight.urls")),

@@ -7,13 +7,16 @@ anonymous: the login page (302) unless the page is public.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from portal.access import CITYWIDE_ROLES
 from portal.models import Role
 from portal.services import notify
-from tests import factories
+from tests import access_expectations, factories
 from tests.conftest import client_for
 
 ANON = "anonymous"
@@ -80,6 +83,13 @@ OUT_OF_SCOPE: dict[str, tuple[str, dict[str, int]]] = {
     "schools:student_import": ("other_school", {**for_roles(200, {STAFF}), STAFF: 404}),
 }
 
+# Apps add their pages in tests/access_expectations/<name>.py: EXPECTATIONS, OUT_OF_SCOPE and
+# build_objects(objects, people) -> dict of further object keys (an object, or a kwargs dict).
+for _module in sorted(pkgutil.iter_modules(access_expectations.__path__), key=lambda m: m.name):
+    _mod = importlib.import_module(f"tests.access_expectations.{_module.name}")
+    EXPECTATIONS.update(_mod.EXPECTATIONS)
+    OUT_OF_SCOPE.update(getattr(_mod, "OUT_OF_SCOPE", {}))
+
 # Django's admin has its own staff login; it is checked separately below.
 EXCLUDED_NAMESPACES = {"admin"}
 
@@ -118,7 +128,7 @@ def objects(db, school, other_school, people):
     other_staff = factories.user(Role.SCHOOL_STAFF, organisation=other_school.organisation)
     from portal.models import Job
 
-    return {
+    objects = {
         "school": school,
         "other_school": other_school,
         "student": factories.student(major),
@@ -129,6 +139,11 @@ def objects(db, school, other_school, people):
             kind="import_students", created_by=other_staff, params={"school_id": other_school.pk}
         ),
     }
+    for module in sorted(pkgutil.iter_modules(access_expectations.__path__), key=lambda m: m.name):
+        builder = getattr(importlib.import_module(f"tests.access_expectations.{module.name}"), "build_objects", None)
+        if builder:
+            objects.update(builder(objects, people))
+    return objects
 
 
 def _walk(expectations, objects, people):
@@ -138,7 +153,8 @@ def _walk(expectations, objects, people):
 
     clients[ANON] = Client()
     for name, (key, codes) in expectations.items():
-        kwargs = {"pk": objects[key].pk} if key else {}
+        target = objects[key] if key else None
+        kwargs = target if isinstance(target, dict) else ({"pk": target.pk} if key else {})
         url = reverse(name, kwargs=kwargs)
         for role, expected in codes.items():
             response = clients[role].get(url)
