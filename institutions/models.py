@@ -141,6 +141,9 @@ class ApplicationEvent(models.Model):
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
 
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.action} → {self.to_status}"
+
 
 class ConditionAnswer(models.Model):
     application = models.ForeignKey(FilingApplication, on_delete=models.CASCADE, related_name="answers")
@@ -287,6 +290,9 @@ class Finding(models.Model):
             models.UniqueConstraint(fields=["panel", "condition", "method"], name="one_finding_per_condition_method"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_condition_display()} · {self.get_method_display()}"
+
 
 class ConsentBody(models.TextChoices):
     MUNICIPAL_HR = "municipal_hr", _("市人力资源和社会保障局")
@@ -307,6 +313,9 @@ class Consent(models.Model):
         verbose_name = _("备案确认意见")
         verbose_name_plural = _("备案确认意见")
         constraints = [models.UniqueConstraint(fields=["application", "body"], name="one_decision_per_body")]
+
+    def __str__(self) -> str:
+        return f"{self.get_body_display()}：{'同意' if self.agreed else '不同意'}"
 
 
 class InstitutionStatus(models.TextChoices):
@@ -430,3 +439,6 @@ class ExpiryReminder(models.Model):
                 fields=["institution", "valid_until", "days_before"], name="one_reminder_per_threshold"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} {self.valid_until} -{self.days_before}d"
