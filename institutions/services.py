@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from simple_history.utils import bulk_create_with_history
 
 from institutions.models import (
     OPEN_STATUSES,
@@ -231,7 +232,7 @@ def application_create(*, school: School, actor: User, kind: str = ApplicationKi
     with transaction.atomic():
         School.objects.select_for_update().get(pk=school.pk)
         _refuse_second_open_application(school)
-        institution = getattr(school, "institution", None)
+        institution = Institution.objects.filter(school=school).first()  # not the cached reverse accessor
         if kind == ApplicationKind.INITIAL and institution is not None:
             raise TransitionError(_("学校已是备案评价机构；如需增加职业（工种），请选择“增加职业（工种）”。"))
         if kind == ApplicationKind.ADD_OCCUPATION and (
@@ -248,7 +249,10 @@ def application_create(*, school: School, actor: User, kind: str = ApplicationKi
         )
         record(app, actor=actor, reason=_("新建备案申请"))
         app.save()
-        ConditionAnswer.objects.bulk_create([ConditionAnswer(application=app, condition=c) for c in Condition.values])
+        bulk_create_with_history(
+            [ConditionAnswer(application=app, condition=c) for c in Condition.values], ConditionAnswer,
+            default_user=actor, default_change_reason=_("新建备案申请"),
+        )
     return app
 
 

@@ -1,0 +1,118 @@
+"""Applications at every stage, built through the services as users would."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from institutions import services
+from institutions.models import Condition, EvaluationBasis, EvaluationMethod, FilingApplication
+from portal.models import Occupation, Role
+from schools.models import Level
+from tests import factories
+
+MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def pdf(name: str = "证明材料.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, MINIMAL_PDF, content_type="application/pdf")
+
+
+def welder() -> Occupation:
+    return Occupation.objects.get(code="6-18-02-04", work_type="")
+
+
+class Cast:
+    """One user per part of the lifecycle, for one school."""
+
+    def __init__(self, school, staff=None):
+        self.school = school
+        self.staff = staff or factories.user(Role.SCHOOL_STAFF, organisation=school.organisation)
+        self.dept = factories.user(Role.COMMISSION_DEPT_OFFICER)
+        self.centre = factories.user(Role.CENTRE_REVIEWER)
+        self.experts = [factories.user(Role.EXPERT) for _ in range(3)]
+        self.hr = factories.user(Role.MUNICIPAL_HR_OFFICER)
+        self.commission = factories.user(Role.COMMISSION_OFFICER)
+
+    @property
+    def lead(self):
+        return self.experts[0]
+
+    def draft(
+        self,
+        *,
+        occupation: Occupation | None = None,
+        level: int = Level.LEVEL_3,
+        kind: str = "initial",
+        basis: str = EvaluationBasis.NATIONAL_STANDARD,
+        spec_ref: str = "",
+        major=None,
+    ) -> FilingApplication:
+        app = services.application_create(school=self.school, actor=self.staff, kind=kind)
+        for condition in Condition.values:
+            services.condition_answer_save(
+                application=app, actor=self.staff, condition=condition, statement=f"条件{condition}的情况说明"
+            )
+            services.evidence_add(application=app, actor=self.staff, condition=condition, upload=pdf())
+        major = major or factories.major(self.school)
+        services.occupation_add(
+            application=app,
+            actor=self.staff,
+            occupation=occupation or welder(),
+            highest_level=level,
+            basis=basis,
+            specification_ref=spec_ref,
+            majors=[major],
+        )
+        return app
+
+    def submitted(self, **kwargs) -> FilingApplication:
+        app = self.draft(**kwargs)
+        return services.application_submit(application=app, actor=self.staff)
+
+    def under_evaluation(self, **kwargs) -> FilingApplication:
+        app = self.submitted(**kwargs)
+        return services.application_accept(application=app, actor=self.dept)
+
+    def with_panel(self, **kwargs) -> FilingApplication:
+        app = self.under_evaluation(**kwargs)
+        services.panel_form(application=app, actor=self.centre, experts=self.experts, lead=self.lead)
+        return app
+
+    def record_all_findings(self, app, satisfied: bool = True) -> None:
+        for condition in Condition.values:
+            for method in EvaluationMethod.values:
+                services.finding_record(
+                    application=app,
+                    actor=self.experts[1],
+                    condition=condition,
+                    method=method,
+                    satisfied=satisfied,
+                    text="符合要求" if satisfied else "不符合",
+                )
+
+    def awaiting_consent(self, **kwargs) -> FilingApplication:
+        app = self.with_panel(**kwargs)
+        self.record_all_findings(app)
+        services.panel_conclude(application=app, actor=self.lead, passed=True, opinion="具备评价机构条件")
+        app.refresh_from_db()
+        return app
+
+    def consented(self, **kwargs) -> FilingApplication:
+        app = self.awaiting_consent(**kwargs)
+        services.consent_record(application=app, actor=self.hr, agreed=True, comment="同意")
+        services.consent_record(application=app, actor=self.commission, agreed=True, comment="同意")
+        app.refresh_from_db()
+        return app
+
+    def filed(self, **kwargs):
+        app = self.consented(**kwargs)
+        receipt = services.filing_confirm(
+            application=app,
+            actor=self.centre,
+            ministry_report_ref="人社鉴备〔2026〕12号",
+            ministry_reported_on=dt.date(2026, 11, 20),
+        )
+        app.refresh_from_db()
+        return app, receipt

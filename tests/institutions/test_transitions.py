@@ -1,0 +1,245 @@
+"""Each transition: its new state, its record, a repeat, and a wrong role."""
+
+import datetime as dt
+import subprocess
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from institutions import selectors, services
+from institutions.models import (
+    ApplicationEvent,
+    ApplicationStatus,
+    Finding,
+    Institution,
+    InstitutionStatus,
+)
+from institutions.services import TransitionError
+from portal.models import Notification
+from tests import factories
+from tests.institutions.builders import Cast
+
+pytestmark = pytest.mark.django_db
+S = ApplicationStatus
+
+
+@pytest.fixture
+def cast():
+    return Cast(factories.school())
+
+
+def last_event(app) -> ApplicationEvent:
+    return ApplicationEvent.objects.filter(application=app).latest("id")
+
+
+def test_submit_moves_to_submitted_records_the_step_and_tells_the_department(cast):
+    app = cast.submitted()
+    event = last_event(app)
+    assert (event.action, event.from_status, event.to_status, event.actor, event.round) == (
+        "submit",
+        S.DRAFT,
+        S.SUBMITTED,
+        cast.staff,
+        1,
+    )
+    assert app.history.latest().history_user == cast.staff
+    assert Notification.objects.filter(recipient=cast.dept, title__startswith="新的备案申请待受理").exists()
+    with pytest.raises(TransitionError):
+        services.application_submit(application=app, actor=cast.staff)
+
+
+def test_only_the_schools_own_staff_may_submit(cast):
+    app = cast.draft()
+    other = factories.user("school_staff", organisation=factories.school().organisation)
+    for actor in (other, cast.dept, cast.centre):
+        with pytest.raises(PermissionDenied):
+            services.application_submit(application=app, actor=actor)
+
+
+def test_return_needs_a_comment_and_every_round_is_kept(cast):
+    app = cast.submitted()
+    with pytest.raises(ValidationError):
+        services.application_return(application=app, actor=cast.dept, comment="  ")
+    services.application_return(application=app, actor=cast.dept, comment="条件4佐证材料不清晰")
+    app.refresh_from_db()
+    assert app.status == S.RETURNED
+    assert Notification.objects.filter(recipient=cast.staff, title__startswith="备案申请被退回修改").exists()
+    with pytest.raises(TransitionError):
+        services.application_return(application=app, actor=cast.dept, comment="再退一次")
+    with pytest.raises(PermissionDenied):
+        services.application_accept(application=app, actor=cast.staff)
+    # The school amends and resubmits: round 2, both rounds visible in the record.
+    services.condition_answer_save(application=app, actor=cast.staff, condition=4, statement="补正后的说明")
+    services.application_submit(application=app, actor=cast.staff)
+    app.refresh_from_db()
+    assert (app.status, app.round) == (S.SUBMITTED, 2)
+    steps = list(app.events.values_list("action", "round", "comment"))
+    assert steps == [("submit", 1, ""), ("return", 1, "条件4佐证材料不清晰"), ("submit", 2, "")]
+    assert app.answers.get(condition=4).history.count() >= 3  # created, first statement, amended
+
+
+def test_accept_moves_to_evaluation(cast):
+    app = cast.under_evaluation()
+    assert app.status == S.UNDER_EVALUATION and last_event(app).actor == cast.dept
+    with pytest.raises(TransitionError):
+        services.application_accept(application=app, actor=cast.dept)
+    with pytest.raises(PermissionDenied):
+        services.application_accept(application=app, actor=cast.centre)
+
+
+def test_withdraw_ends_the_application(cast):
+    app = cast.submitted()
+    services.application_withdraw(application=app, actor=cast.staff, comment="材料需重新准备")
+    app.refresh_from_db()
+    assert app.status == S.WITHDRAWN and not app.is_open
+    with pytest.raises(TransitionError):
+        services.application_withdraw(application=app, actor=cast.staff)
+
+
+def test_panel_experts_see_that_application_only(cast):
+    app = cast.with_panel()
+    other_cast = Cast(factories.school())
+    other = other_cast.with_panel()
+    for expert in cast.experts:
+        visible = set(selectors.application_list(user=expert).values_list("pk", flat=True))
+        assert app.pk in visible and other.pk not in visible
+    with pytest.raises(TransitionError):
+        services.panel_form(application=app, actor=cast.centre, experts=cast.experts, lead=cast.lead)
+    with pytest.raises(PermissionDenied):
+        services.panel_form(application=other, actor=cast.dept, experts=cast.experts, lead=cast.lead)
+
+
+def test_a_panel_needs_an_odd_number_of_at_least_three_experts(cast):
+    app = cast.under_evaluation()
+    with pytest.raises(ValidationError):
+        services.panel_form(application=app, actor=cast.centre, experts=cast.experts[:2], lead=cast.lead)
+
+
+def test_a_declared_conflict_of_interest_excludes_the_expert(cast):
+    app = cast.with_panel()
+    conflicted = cast.experts[2]
+    services.panel_declare_conflict(application=app, actor=conflicted, note="曾在该校兼职任教")
+    member = app.panel.members.get(expert=conflicted)
+    assert member.excluded and member.conflict_note == "曾在该校兼职任教"
+    assert app.pk not in set(selectors.application_list(user=conflicted).values_list("pk", flat=True))
+    with pytest.raises(PermissionDenied):
+        services.finding_record(
+            application=app, actor=conflicted, condition=1, method="document_review", satisfied=True, text="x"
+        )
+
+
+def test_findings_are_recorded_per_condition_and_method_and_the_lead_signs(cast):
+    app = cast.with_panel()
+    with pytest.raises(TransitionError):  # 30 findings are needed first
+        services.panel_conclude(application=app, actor=cast.lead, passed=True, opinion="通过")
+    cast.record_all_findings(app)
+    assert Finding.objects.filter(panel=app.panel).count() == 30
+    with pytest.raises(PermissionDenied):  # not the lead
+        services.panel_conclude(application=app, actor=cast.experts[1], passed=True, opinion="通过")
+    services.panel_conclude(application=app, actor=cast.lead, passed=True, opinion="具备条件")
+    app.refresh_from_db()
+    assert app.status == S.AWAITING_CONSENT and app.panel.signed_by == cast.lead
+    with pytest.raises(TransitionError):
+        services.panel_conclude(application=app, actor=cast.lead, passed=True, opinion="再签")
+
+
+def test_a_failed_evaluation_ends_the_application(cast):
+    app = cast.with_panel()
+    cast.record_all_findings(app, satisfied=False)
+    services.panel_conclude(application=app, actor=cast.lead, passed=False, opinion="考核站点不符合要求")
+    app.refresh_from_db()
+    assert app.status == S.EVALUATION_FAILED and not app.is_open
+
+
+def test_both_consents_are_needed_and_each_body_decides_once(cast):
+    app = cast.awaiting_consent()
+    services.consent_record(application=app, actor=cast.hr, agreed=True)
+    app.refresh_from_db()
+    assert app.status == S.AWAITING_CONSENT
+    with pytest.raises(PermissionDenied):
+        services.consent_record(application=app, actor=cast.hr, agreed=True)
+    with pytest.raises(PermissionDenied):
+        services.consent_record(application=app, actor=cast.centre, agreed=True)
+    services.consent_record(application=app, actor=cast.commission, agreed=True)
+    app.refresh_from_db()
+    assert app.status == S.CONSENTED
+
+
+def test_a_refusal_by_either_body_ends_the_application(cast):
+    app = cast.awaiting_consent()
+    with pytest.raises(ValidationError):
+        services.consent_record(application=app, actor=cast.commission, agreed=False)
+    services.consent_record(application=app, actor=cast.commission, agreed=False, comment="布局规划暂不支持")
+    app.refresh_from_db()
+    assert app.status == S.REFUSED
+
+
+def test_confirmation_lists_the_institution_for_three_years_and_issues_a_numbered_receipt(cast, tmp_path):
+    app, receipt = cast.filed()
+    inst = Institution.objects.get(school=cast.school)
+    assert app.status == S.FILED and app.institution == inst
+    assert inst.code == f"S000031{inst.site_sequence}" and len(inst.code) == 13
+    assert inst.valid_until == services.validity_end(inst.confirmed_on)
+    assert (inst.valid_until - inst.confirmed_on).days in {1094, 1095}
+    row = inst.occupations.get()
+    assert (row.occupation.code, row.highest_level, row.valid_until) == ("6-18-02-04", 3, inst.valid_until)
+    assert receipt.number.startswith("沪职鉴备〔") and receipt.number.endswith("001号")
+    path = tmp_path / "receipt.pdf"
+    path.write_bytes(receipt.pdf.read())
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert cast.school.name in text and receipt.number in text and "焊工" in text
+    with pytest.raises(TransitionError):
+        services.filing_confirm(
+            application=app, actor=cast.centre, ministry_report_ref="x", ministry_reported_on=dt.date(2026, 11, 20)
+        )
+
+
+def test_only_the_centre_confirms_a_filing(cast):
+    app = cast.consented()
+    with pytest.raises(PermissionDenied):
+        services.filing_confirm(
+            application=app, actor=cast.dept, ministry_report_ref="x", ministry_reported_on=dt.date(2026, 11, 20)
+        )
+
+
+def test_a_filed_institution_may_apply_to_add_an_occupation_through_the_same_path(cast):
+    app, _receipt = cast.filed()
+    with pytest.raises(TransitionError):
+        services.application_create(school=cast.school, actor=cast.staff)  # initial again: refused
+    from portal.models import Occupation
+
+    electrician = Occupation.objects.get(code="6-31-01-03", work_type="")
+    cast2 = Cast(cast.school, staff=cast.staff)
+    second, receipt2 = cast2.filed(occupation=electrician, kind="add_occupation")
+    inst = Institution.objects.get(school=cast.school)
+    assert set(inst.occupations.values_list("occupation__code", flat=True)) == {"6-18-02-04", "6-31-01-03"}
+    assert receipt2.number.endswith("002号") and second.institution == inst
+
+
+def test_adding_an_occupation_already_filed_is_refused(cast):
+    cast.filed()
+    cast2 = Cast(cast.school, staff=cast.staff)
+    with pytest.raises(TransitionError) as exc:
+        cast2.submitted(kind="add_occupation")
+    assert any("已在本机构的备案目录中" in m for m in exc.value.messages)
+
+
+def test_directory_suspend_restore_remove_and_renew(cast):
+    cast.filed()
+    inst = Institution.objects.get(school=cast.school)
+    with pytest.raises(PermissionDenied):
+        services.institution_suspend(institution=inst, actor=cast.dept, reason="x")
+    with pytest.raises(ValidationError):
+        services.institution_suspend(institution=inst, actor=cast.centre, reason="")
+    inst = services.institution_suspend(institution=inst, actor=cast.centre, reason="质量督导发现考务问题，限期整改")
+    assert inst.status == InstitutionStatus.SUSPENDED
+    assert not selectors.plannable_occupations(institution=inst, on=inst.confirmed_on).exists()
+    with pytest.raises(TransitionError):
+        services.institution_suspend(institution=inst, actor=cast.centre, reason="再次")
+    inst = services.institution_restore(institution=inst, actor=cast.centre, reason="整改完成")
+    assert selectors.plannable_occupations(institution=inst, on=inst.confirmed_on).exists()
+    inst = services.institution_remove(institution=inst, actor=cast.centre, reason="违规颁发证书")
+    assert inst.status == InstitutionStatus.REMOVED and inst.status_reason == "违规颁发证书"
+    with pytest.raises(TransitionError):
+        services.institution_renew(institution=inst, actor=cast.centre, reason="延续")
+    assert inst.history.latest().history_user == cast.centre
