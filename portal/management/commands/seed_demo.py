@@ -5,6 +5,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
 from portal.demo import DemoContext, default_password
 
@@ -15,15 +16,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--password", default=None, help="演示账号密码（默认取 DEMO_PASSWORD）")
         parser.add_argument(
-            "--allow-production", action="store_true",
+            "--allow-production",
+            action="store_true",
             help="在 DEBUG 关闭时仍然建立演示数据（会创建使用公开密码的账号，仅用于演示环境）",
         )
 
     def handle(self, *args, **options):
         if not settings.DEBUG and not options["allow_production"]:
-            raise CommandError("DEBUG 已关闭：演示数据会创建使用公开密码的账号。确需在演示环境建立请加 --allow-production。")
+            raise CommandError(
+                "DEBUG 已关闭：演示数据会创建使用公开密码的账号。确需在演示环境建立请加 --allow-production。"
+            )
         ctx = DemoContext(password=options["password"] or default_password())
-        with transaction.atomic():
+        # Demo logins have invented addresses: keep the notifications' e-mail out of the console.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
             for config in apps.get_app_configs():
                 module_name = f"{config.name}.demo"
                 if find_spec(module_name) is None:

@@ -1,0 +1,160 @@
+"""Demo filing applications at every stage and a populated directory, made through the services.
+
+Only one step is not a service call: the near-expiry institution's dates are moved back three
+years (recorded in its history as demo data), since a newcomer cannot wait three years.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from institutions import services
+from institutions.models import (
+    Condition,
+    EvaluationMethod,
+    FilingApplication,
+    Institution,
+)
+from portal.demo import DemoContext
+from portal.models import Occupation
+from portal.services import record
+from schools.models import Level, Major, School
+
+MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+STATEMENTS = {
+    1: "学校为经批准设立的高等职业学校，具备招生资质。",
+    2: "学校财务和管理制度健全，近三年无违法违规及失信记录，生源稳定。",
+    3: "学校近三年组织学生参加职业技能评价累计逾千人次，需求量大。",
+    4: "学校设有学生技能评价服务中心，配备专职人员和专家团队，考核站点配有音视频监控。",
+    5: "学校制定了认定工作管理办法、考务规程和质量督导制度，自愿接受监督检查。",
+    6: "学校坚持公益属性，认定活动不以营利为目的。",
+}
+
+# school slug -> (target stage, [(occupation code, work type, highest level, basis, spec ref)])
+PLAN = {
+    "mingde": (
+        "filed",
+        [
+            ("6-31-01-03", "", Level.LEVEL_3, "national_standard", ""),
+            ("4-04-05-05", "", Level.LEVEL_3, "national_standard", ""),
+        ],
+    ),
+    "huichuan": (
+        "near_expiry",
+        [
+            ("6-18-02-04", "", Level.LEVEL_3, "national_standard", ""),
+            ("6-18-01-01", "", Level.LEVEL_3, "national_standard", ""),
+        ],
+    ),
+    "shenyuan": ("suspended", [("4-01-06-02", "直播销售员", Level.LEVEL_3, "national_standard", "")]),
+    "huguang": ("consented", [("6-18-01-02", "", Level.LEVEL_3, "specification", "沪人社职评规备〔2026〕7号")]),
+    "binjiang": ("awaiting_consent", [("4-10-03-01", "皮肤管理师", Level.LEVEL_3, "national_standard", "")]),
+    "qinghe": ("under_evaluation", [("4-03-02-05", "", Level.LEVEL_4, "national_standard", "")]),
+    "songyun": ("submitted", [("6-31-01-03", "", Level.LEVEL_4, "national_standard", "")]),
+    "jiahe": ("returned", [("4-01-06-02", "直播销售员", Level.LEVEL_4, "national_standard", "")]),
+    "baolin": ("draft", [("6-18-02-04", "", Level.LEVEL_4, "national_standard", "")]),
+}
+
+
+def _pdf(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, MINIMAL_PDF, content_type="application/pdf")
+
+
+def _draft(ctx: DemoContext, school: School, staff, occupations) -> FilingApplication:
+    app = services.application_create(school=school, actor=staff)
+    for condition in Condition.values:
+        services.condition_answer_save(
+            application=app, actor=staff, condition=condition, statement=STATEMENTS[condition]
+        )
+        services.evidence_add(
+            application=app, actor=staff, condition=condition, upload=_pdf(f"条件{condition}佐证材料.pdf")
+        )
+    majors = list(Major.objects.filter(school=school, is_active=True)[:2])
+    for code, work_type, level, basis, ref in occupations:
+        services.occupation_add(
+            application=app,
+            actor=staff,
+            occupation=Occupation.objects.get(code=code, work_type=work_type),
+            highest_level=level,
+            basis=basis,
+            specification_ref=ref,
+            majors=majors,
+        )
+    return app
+
+
+def build(ctx: DemoContext) -> None:
+    if FilingApplication.objects.exists():
+        return  # already built; seed_demo may run again
+    users = ctx.users
+    dept, centre = users["commission-dept"], users["centre-reviewer"]
+    hr, commission = users["hr-bureau"], users["commission"]
+    experts = [users[f"expert-{n}"] for n in (1, 2, 3)]
+    for slug, (stage, occupations) in PLAN.items():
+        school = School.objects.get(organisation=ctx.organisations[f"school_{slug}"])
+        staff = users[f"school-{slug}"]
+        app = _draft(ctx, school, staff, occupations)
+        if stage == "draft":
+            continue
+        app = services.application_submit(application=app, actor=staff)
+        if stage == "submitted":
+            continue
+        if stage == "returned":
+            services.application_return(
+                application=app, actor=dept, comment="条件4请补充考核站点音视频监控设备清单及照片。"
+            )
+            continue
+        app = services.application_accept(application=app, actor=dept, comment="材料齐全，予以受理。")
+        services.panel_form(application=app, actor=centre, experts=experts, lead=experts[0])
+        for condition in Condition.values:
+            for method in EvaluationMethod.values:
+                if stage == "under_evaluation" and condition > 2:
+                    break
+                services.finding_record(
+                    application=app,
+                    actor=experts[1],
+                    condition=condition,
+                    method=method,
+                    satisfied=True,
+                    text="经核查，符合要求。",
+                )
+        if stage == "under_evaluation":
+            continue
+        services.panel_conclude(
+            application=app, actor=experts[0], passed=True, opinion="专家组一致认为该校具备评价机构条件。"
+        )
+        if stage == "awaiting_consent":
+            continue
+        services.consent_record(application=app, actor=hr, agreed=True, comment="同意备案。")
+        services.consent_record(application=app, actor=commission, agreed=True, comment="同意备案。")
+        if stage == "consented":
+            continue
+        services.filing_confirm(
+            application=app,
+            actor=centre,
+            ministry_report_ref=f"人社鉴备〔{timezone.localdate().year}〕{app.pk:02d}号",
+            ministry_reported_on=timezone.localdate(),
+        )
+        institution = Institution.objects.get(school=school)
+        if stage == "suspended":
+            services.institution_suspend(
+                institution=institution, actor=centre, reason="外部质量督导发现考场监控缺失，暂停评价，限期整改。"
+            )
+        if stage == "near_expiry":
+            _move_back(institution, days_left=45)
+    services.expiry_run(today=timezone.localdate())  # what the daily beat job would send today
+
+
+def _move_back(institution: Institution, *, days_left: int) -> None:
+    end = timezone.localdate() + dt.timedelta(days=days_left)
+    start = services.add_years(end + dt.timedelta(days=1), -3)
+    institution.confirmed_on, institution.valid_until = start, end
+    record(institution, actor=None, reason="演示数据：模拟三年前备案、即将到期")
+    institution.save(update_fields=["confirmed_on", "valid_until"])
+    for row in institution.occupations.all():
+        row.confirmed_on, row.valid_until = start, end
+        record(row, actor=None, reason="演示数据：模拟三年前备案、即将到期")
+        row.save(update_fields=["confirmed_on", "valid_until"])
