@@ -10,3 +10,6 @@ class PortalConfig(AppConfig):
         from portal import imports, signals  # noqa: F401
 
         imports.register_job_kinds()
+        from portal.home import register_home_panel, unread_notifications_panel
+
+        register_home_panel(unread_notifications_panel)
