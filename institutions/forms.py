@@ -1,1 +1,285 @@
-"""Forms of the institutions app arrive with its issue (see DOMAIN.md, Lifecycle)."""
+"""Forms of the filing workflow. They only validate input; the services decide and write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from institutions.models import (
+    ApplicationKind,
+    ApplicationStatus,
+    Condition,
+    EvaluationBasis,
+    EvaluationMethod,
+)
+from portal.forms import BootstrapFormMixin
+from portal.models import Occupation
+from schools.models import Level
+
+
+class ChoiceWidgetsMixin(BootstrapFormMixin):
+    """Radio buttons and checkbox lists get Bootstrap's check class, not form-control."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+                field.widget.attrs["class"] = "form-check-input"
+
+
+class ApplicationFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("全部状态")), *ApplicationStatus.choices]
+    )
+
+
+class ApplicationCreateForm(ChoiceWidgetsMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("申请类型"), choices=ApplicationKind.choices, widget=forms.RadioSelect)
+
+
+class ContactForm(BootstrapFormMixin, forms.Form):
+    contact_name = forms.CharField(label=_("联系人"), max_length=50)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=30)
+
+
+class StatementForm(BootstrapFormMixin, forms.Form):
+    statement = forms.CharField(
+        label=_("对照本项条件的说明"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("对照该项条件逐条说明学校的实际情况；提交前须填写。"),
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)]
+
+
+class EvidenceForm(BootstrapFormMixin, forms.Form):
+    files = MultipleFileField(
+        label=_("上传文件"),
+        help_text=_("PDF、JPEG 或 PNG，每个文件不超过 10 MB；可一次选择多个文件。类型按文件内容判断。"),
+    )
+
+
+def occupation_note(occupation: Occupation) -> str:
+    """Why an occupation can or cannot be applied for (annex §1.3), shown next to its name."""
+    if occupation.is_access_type:
+        return str(_("准入类职业资格，不能申报"))
+    if occupation.kind != "skill":
+        return str(_("非技能类职业，不能申报"))
+    if not occupation.has_national_standard:
+        return str(_("尚无国家职业技能标准，须以已备案的评价规范为依据"))
+    return ""
+
+
+class OccupationForm(ChoiceWidgetsMixin, forms.Form):
+    occupation = forms.TypedChoiceField(label=_("职业（工种）"), coerce=int)
+    lowest_level = forms.TypedChoiceField(label=_("最低等级"), choices=Level.choices, coerce=int)
+    highest_level = forms.TypedChoiceField(label=_("最高等级"), choices=Level.choices, coerce=int)
+    basis = forms.ChoiceField(label=_("评价依据"), choices=EvaluationBasis.choices, widget=forms.RadioSelect)
+    specification_ref = forms.CharField(
+        label=_("评价规范备案文号"),
+        max_length=80,
+        required=False,
+        help_text=_("以评价规范为依据的必填（评价规范须已报人社部门备案）。"),
+    )
+    majors = forms.ModelMultipleChoiceField(
+        label=_("对应专业"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("学校须设有与评价项目相对应的专业（附件第一条第（三）项）。"),
+    )
+
+    def __init__(self, *args, occupations=(), majors=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.occupations = {o.pk: o for o in occupations}
+        assessable = [(o.pk, str(o)) for o in occupations if o.is_assessable and o.has_national_standard]
+        by_specification = [
+            (o.pk, f"{o}（{occupation_note(o)}）")
+            for o in occupations
+            if o.is_assessable and not o.has_national_standard
+        ]
+        refused = [(o.pk, f"{o}（{occupation_note(o)}）") for o in occupations if not o.is_assessable]
+        self.fields["occupation"].choices = [
+            ("", _("请选择")),
+            (_("可申报：已颁布国家职业技能标准"), assessable),
+            (_("可申报：须依据已备案的评价规范"), by_specification),
+            (_("不可申报（仅供对照）"), refused),
+        ]
+        self.fields["majors"].queryset = majors
+        self.fields["majors"].label_from_instance = lambda m: f"{m.code} {m.name}（{m.get_training_level_display()}）"
+
+    def clean_occupation(self):
+        return self.occupations[self.cleaned_data["occupation"]]
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("lowest_level"), data.get("highest_level")
+        if low is not None and high is not None and low < high:
+            self.add_error("lowest_level", _("最低等级不能高于最高等级。"))
+        return data
+
+
+class ActionForm(BootstrapFormMixin, forms.Form):
+    comment = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, needs_comment: bool = False, comment_label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].required = needs_comment
+        if comment_label:
+            self.fields["comment"].label = comment_label
+
+
+class ConsentForm(ChoiceWidgetsMixin, forms.Form):
+    agreed = forms.TypedChoiceField(
+        label=_("备案确认意见"),
+        choices=[("yes", _("同意备案")), ("no", _("不同意备案"))],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("意见"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("不同意备案的，须写明理由。"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("agreed") is False and not data.get("comment", "").strip():
+            self.add_error("comment", _("不同意备案须写明理由。"))
+        return data
+
+
+class PanelForm(ChoiceWidgetsMixin, forms.Form):
+    experts = forms.ModelMultipleChoiceField(
+        label=_("专家组成员"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("3人及以上单数，从专家库中选择。"),
+    )
+    lead = forms.ModelChoiceField(label=_("组长"), queryset=None, help_text=_("组长须是专家组成员，负责签署评估结论。"))
+
+    def __init__(self, *args, experts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["experts"].queryset = experts
+        self.fields["lead"].queryset = experts
+        label = lambda u: f"{u}（{u.organisation}）" if u.organisation_id else str(u)  # noqa: E731
+        self.fields["experts"].label_from_instance = label
+        self.fields["lead"].label_from_instance = label
+
+    def clean(self):
+        data = super().clean()
+        experts, lead = data.get("experts"), data.get("lead")
+        if experts is not None:
+            if len(experts) < 3 or len(experts) % 2 == 0:
+                self.add_error("experts", _("专家组应由3人及以上单数专家组成。"))
+            if lead is not None and lead not in experts:
+                self.add_error("lead", _("组长须是专家组成员。"))
+        return data
+
+
+def finding_key(condition: int, method: str) -> str:
+    return f"c{condition}_{method}"
+
+
+class FindingsForm(BootstrapFormMixin, forms.Form):
+    """One row per condition × method: satisfied yes/no and what the panel found.
+
+    A row left blank is not saved; a half-filled row is an error.
+    """
+
+    def __init__(self, *args, findings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        existing = {(f.condition, f.method): f for f in findings}
+        self.rows = []
+        for condition in Condition:
+            methods = []
+            for method in EvaluationMethod:
+                key = finding_key(condition.value, method.value)
+                found = existing.get((condition.value, method.value))
+                self.fields[f"{key}_satisfied"] = forms.ChoiceField(
+                    label=_("是否符合"),
+                    required=False,
+                    choices=[("", "—"), ("yes", _("符合")), ("no", _("不符合"))],
+                    initial=("yes" if found.satisfied else "no") if found else "",
+                    widget=forms.Select(attrs={"class": "form-select"}),
+                )
+                self.fields[f"{key}_text"] = forms.CharField(
+                    label=_("评估发现"),
+                    required=False,
+                    initial=found.text if found else "",
+                    widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+                )
+                methods.append((method, key, found))
+            self.rows.append((condition, methods))
+
+    def __iter__(self):
+        for condition, methods in self.rows:
+            yield (
+                condition,
+                [(method, self[f"{key}_satisfied"], self[f"{key}_text"], found) for method, key, found in methods],
+            )
+
+    def filled_rows(self) -> list[tuple[int, str, bool, str]]:
+        rows = []
+        for condition, methods in self.rows:
+            for method, key, _found in methods:
+                satisfied = self.cleaned_data.get(f"{key}_satisfied", "")
+                text = self.cleaned_data.get(f"{key}_text", "").strip()
+                if satisfied and text:
+                    rows.append((condition.value, method.value, satisfied == "yes", text))
+        return rows
+
+    def clean(self):
+        data = super().clean()
+        for _condition, methods in self.rows:
+            for _method, key, _found in methods:
+                satisfied, text = data.get(f"{key}_satisfied", ""), data.get(f"{key}_text", "").strip()
+                if satisfied and not text:
+                    self.add_error(f"{key}_text", _("请填写评估发现。"))
+                elif text and not satisfied:
+                    self.add_error(f"{key}_satisfied", _("请选择是否符合。"))
+        return data
+
+
+class ConcludeForm(ChoiceWidgetsMixin, forms.Form):
+    conclusion = forms.ChoiceField(
+        label=_("评估结论"), choices=[("pass", _("通过")), ("fail", _("不通过"))], widget=forms.RadioSelect
+    )
+    opinion = forms.CharField(label=_("专家组评估意见"), widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class ConfirmForm(BootstrapFormMixin, forms.Form):
+    ministry_report_ref = forms.CharField(label=_("报部备案文号"), max_length=60)
+    ministry_reported_on = forms.DateField(
+        label=_("报部日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    category_letter = forms.CharField(
+        label=_("机构类别字母"), max_length=1, initial="S", help_text=_("证书编号第1位，一个大写英文字母。")
+    )
+    ministry_code = forms.CharField(
+        label=_("部级机构代码"), max_length=4, initial="0000", help_text=_("在本省备案的为0000。")
+    )
+    site_sequence = forms.CharField(
+        label=_("机构（站点）序号"), max_length=6, help_text=_("6位数字，已按现有最大序号加一预填。")
+    )
+
+    def __init__(self, *args, codes_needed: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not codes_needed:  # an added occupation keeps the institution's codes
+            for name in ("category_letter", "ministry_code", "site_sequence"):
+                del self.fields[name]

@@ -1,3 +1,11 @@
+from django.urls import path
+
+from institutions import registry_views
+
 app_name = "registry"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", registry_views.institution_list, name="institution_list"),
+    path("<int:pk>/", registry_views.institution_detail, name="institution_detail"),
+    path("<int:pk>/<str:action>/", registry_views.institution_act, name="institution_act"),
+]

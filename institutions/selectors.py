@@ -79,15 +79,19 @@ def directory(
         qs = qs.filter(status=InstitutionStatus.ACTIVE)
     if district_id:
         qs = qs.filter(school__organisation__district_id=district_id)
+    row = Q()
     if occupation:
-        qs = qs.filter(
+        row &= (
             Q(occupations__occupation__name__icontains=occupation)
             | Q(occupations__occupation__code__startswith=occupation)
             | Q(occupations__occupation__work_type__icontains=occupation)
         )
     if level:
         # The institution assesses ``level`` when lowest_level >= level >= highest_level (digits).
-        qs = qs.filter(occupations__lowest_level__gte=level, occupations__highest_level__lte=level)
+        row &= Q(occupations__lowest_level__gte=level, occupations__highest_level__lte=level)
+    if row:
+        # One filter() call, so occupation and level must hold on the same directory row.
+        qs = qs.filter(row)
     return qs.distinct().order_by("school__organisation__district__code", "school__organisation__name")
 
 

@@ -250,8 +250,10 @@ def application_create(*, school: School, actor: User, kind: str = ApplicationKi
         record(app, actor=actor, reason=_("新建备案申请"))
         app.save()
         bulk_create_with_history(
-            [ConditionAnswer(application=app, condition=c) for c in Condition.values], ConditionAnswer,
-            default_user=actor, default_change_reason=_("新建备案申请"),
+            [ConditionAnswer(application=app, condition=c) for c in Condition.values],
+            ConditionAnswer,
+            default_user=actor,
+            default_change_reason=_("新建备案申请"),
         )
     return app
 

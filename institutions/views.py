@@ -1,1 +1,545 @@
-"""Views of the institutions app arrive with its issue (see DOMAIN.md, Lifecycle)."""
+"""Pages of the filing workflow (annex §3.1–3.3): thin views over selectors and services.
+
+Scope: applications load only through ``selectors`` (outside → 404). Roles: the decorators
+(wrong role → 403). Steps: the buttons come from ``services.available_actions``; a step the
+user may not take is a 403, a step the state does not allow is a 409 with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from institutions import forms, selectors, services
+from institutions.models import (
+    OPEN_STATUSES,
+    ApplicationKind,
+    AppliedOccupation,
+    Condition,
+    ConsentBody,
+    EvaluationMethod,
+    EvidenceFile,
+    FilingApplication,
+    InstitutionStatus,
+)
+from institutions.services import TRANSITIONS, TransitionError
+from portal.access import SCHOOL_VIEWER_ROLES, is_citywide, roles_required, users_with_roles
+from portal.history import history_rows
+from portal.models import Occupation, Role
+from schools import selectors as school_selectors
+
+VIEWER_ROLES = SCHOOL_VIEWER_ROLES | {Role.EXPERT}
+
+# Steps that have their own page; the others go through ``application_act``.
+STEP_PAGES = {
+    "form_panel": "institutions:panel_form",
+    "record_findings": "institutions:findings",
+    "conclude": "institutions:conclude",
+    "confirm": "institutions:confirm",
+}
+
+
+# --- Helpers ---------------------------------------------------------------------------
+
+
+def _is_owner(user, application: FilingApplication) -> bool:
+    """School staff of the applying school: the only people who draft and submit."""
+    return user.has_role(Role.SCHOOL_STAFF) and user.organisation_id == application.school.organisation_id
+
+
+def _posted(request: HttpRequest):
+    """The form data of a POST, even an empty one (a bare confirmation), else None (unbound)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _refused(request: HttpRequest, application, problems: list[str], title: str = "") -> HttpResponse:
+    """The page for a step the application's state does not allow: HTTP 409 with the reasons."""
+    context = {"application": application, "problems": problems, "title": title or _("无法办理")}
+    return render(request, "institutions/refused.html", context, status=409)
+
+
+def _state_problem(action: str, application: FilingApplication, user) -> list[str] | None:
+    """403 when the user may not take ``action``; the reason when the state does not allow it."""
+    if not services.may(action, application, user):
+        raise PermissionDenied
+    if application.status not in TRANSITIONS[action].sources:
+        return [
+            _("申请当前状态为“%(status)s”，不能执行“%(action)s”。")
+            % {"status": application.get_status_display(), "action": TRANSITIONS[action].label}
+        ]
+    if action == "form_panel" and hasattr(application, "panel"):
+        return [_("专家组已组建。")]
+    if action == "record_findings" and application.panel.conclusion:
+        return [_("评估结论已签署，不能再修改评估发现。")]
+    return None
+
+
+def _editable(request: HttpRequest, pk: int) -> tuple[FilingApplication, HttpResponse | None]:
+    """The application for a school edit page, or the 409 page when it cannot be edited now."""
+    application = selectors.application_detail(user=request.user, pk=pk)
+    if not _is_owner(request.user, application):
+        raise PermissionDenied
+    if not application.is_editable:
+        return application, _refused(request, application, [_("申请已提交，不能修改；如需修改请等待退回或先撤回。")])
+    return application, None
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    for message in exc.messages:
+        form.add_error(None, message)
+
+
+def _action_buttons(application: FilingApplication, user) -> list[dict]:
+    from django.urls import reverse
+
+    buttons = []
+    for name, transition in services.available_actions(application, user):
+        if name in STEP_PAGES:
+            url = reverse(STEP_PAGES[name], args=[application.pk])
+        else:
+            url = reverse("institutions:application_act", args=[application.pk, name])
+        buttons.append({"name": name, "label": transition.label, "style": transition.style, "url": url})
+    return buttons
+
+
+def _findings_grid(panel) -> list[tuple[str, list]]:
+    found = {(f.condition, f.method): f for f in panel.findings.all()} if panel else {}
+    return [(c, [found.get((c.value, m.value)) for m in EvaluationMethod]) for c in Condition]
+
+
+# --- List and create -------------------------------------------------------------------
+
+
+@roles_required(*VIEWER_ROLES)
+def application_list(request: HttpRequest) -> HttpResponse:
+    form = forms.ApplicationFilterForm(request.GET or None)
+    applications = selectors.application_list(user=request.user)
+    if form.is_valid() and form.cleaned_data["status"]:
+        applications = applications.filter(status=form.cleaned_data["status"])
+    page = Paginator(applications, 30).get_page(request.GET.get("page"))
+    context = {"page": page, "form": form}
+    if request.user.has_role(Role.SCHOOL_STAFF):
+        school = school_selectors.school_of(request.user)
+        if school is not None:
+            open_app = selectors.application_list(user=request.user).filter(school=school, status__in=OPEN_STATUSES)
+            institution = getattr(school, "institution", None)
+            active = institution is not None and institution.status == InstitutionStatus.ACTIVE
+            kind = ApplicationKind.ADD_OCCUPATION if active else ApplicationKind.INITIAL
+            context.update(
+                school=school,
+                open_application=open_app.first(),
+                institution=institution,
+                # A suspended, expired or removed institution may neither file again nor add occupations.
+                blocked=institution is not None and not active,
+                create_form=forms.ApplicationCreateForm(initial={"kind": kind}),
+            )
+    return render(request, "institutions/application_list.html", context)
+
+
+@roles_required(Role.SCHOOL_STAFF)
+@require_POST
+def application_create(request: HttpRequest) -> HttpResponse:
+    school = school_selectors.school_of(request.user)
+    if school is None:
+        raise PermissionDenied
+    form = forms.ApplicationCreateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择申请类型。"))
+        return redirect("institutions:application_list")
+    try:
+        application = services.application_create(school=school, actor=request.user, kind=form.cleaned_data["kind"])
+    except TransitionError as exc:
+        return _refused(request, None, exc.messages, _("不能新建备案申请"))
+    messages.success(request, _("已新建备案申请，请逐项填写备案条件、上传佐证材料并添加申报职业（工种）。"))
+    return redirect("institutions:application_detail", pk=application.pk)
+
+
+# --- The one page ----------------------------------------------------------------------
+
+
+@roles_required(*VIEWER_ROLES)
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    application = selectors.application_detail(user=user, pk=pk)
+    panel = getattr(application, "panel", None)
+    is_owner = _is_owner(user, application)
+    events = list(application.events.all())
+    consents = {c.body: c for c in application.consents.all()}
+    context = {
+        "application": application,
+        "buttons": _action_buttons(application, user),
+        "can_edit": is_owner and application.is_editable,
+        "is_owner": is_owner,
+        "problems": services.submission_problems(application) if is_owner and application.is_editable else None,
+        "answers": list(application.answers.all()),
+        "occupations": list(application.occupations.all()),
+        "panel": panel,
+        "see_evaluation": is_citywide(user) or user.has_role(Role.EXPERT),
+        "members": list(panel.members.all()) if panel else [],
+        "grid": _findings_grid(panel),
+        "methods": list(EvaluationMethod),
+        "consents": [(body, consents.get(body.value)) for body in ConsentBody],
+        "events": events,
+        "last_return": next((e for e in reversed(events) if e.action == "return"), None),
+        "receipt": getattr(application, "receipt", None),
+        "history": history_rows(application),
+    }
+    return render(request, "institutions/application_detail.html", context)
+
+
+# --- School: drafting ------------------------------------------------------------------
+
+
+@roles_required(Role.SCHOOL_STAFF)
+def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    application, refused = _editable(request, pk)
+    if refused:
+        return refused
+    initial = {"contact_name": application.contact_name, "contact_phone": application.contact_phone}
+    form = forms.ContactForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_update(application=application, actor=request.user, **form.cleaned_data)
+        except TransitionError as exc:
+            return _refused(request, application, exc.messages)
+        messages.success(request, _("联系人已保存。"))
+        return redirect("institutions:application_detail", pk=application.pk)
+    return render(request, "institutions/application_edit.html", {"application": application, "form": form})
+
+
+@roles_required(Role.SCHOOL_STAFF)
+def condition_edit(request: HttpRequest, pk: int, condition: int) -> HttpResponse:
+    if condition not in Condition.values:
+        raise Http404
+    application, refused = _editable(request, pk)
+    if refused:
+        return refused
+    answer = next(a for a in application.answers.all() if a.condition == condition)
+    statement_form = forms.StatementForm(initial={"statement": answer.statement})
+    evidence_form = forms.EvidenceForm()
+    if request.method == "POST":
+        try:
+            if request.POST.get("part") == "evidence":
+                evidence_form = forms.EvidenceForm(request.POST, request.FILES)
+                if evidence_form.is_valid():
+                    added = _add_evidence(request, application, condition, evidence_form)
+                    if added and not evidence_form.errors:
+                        return redirect("institutions:condition_edit", pk=application.pk, condition=condition)
+            else:
+                statement_form = forms.StatementForm(request.POST)
+                if statement_form.is_valid():
+                    services.condition_answer_save(
+                        application=application,
+                        actor=request.user,
+                        condition=condition,
+                        statement=statement_form.cleaned_data["statement"],
+                    )
+                    messages.success(request, _("条件%(n)s的情况说明已保存。") % {"n": condition})
+                    return redirect("institutions:application_detail", pk=application.pk)
+        except TransitionError as exc:
+            return _refused(request, application, exc.messages)
+        application = selectors.application_detail(user=request.user, pk=pk)  # show what was added
+        answer = next(a for a in application.answers.all() if a.condition == condition)
+    context = {
+        "application": application,
+        "answer": answer,
+        "condition": Condition(condition),
+        "statement_form": statement_form,
+        "evidence_form": evidence_form,
+    }
+    return render(request, "institutions/condition_edit.html", context)
+
+
+def _add_evidence(request: HttpRequest, application, condition: int, form) -> int:
+    """Adds each uploaded file through the service; refused files become form errors."""
+    added = 0
+    for upload in form.cleaned_data["files"]:
+        try:
+            services.evidence_add(application=application, actor=request.user, condition=condition, upload=upload)
+            added += 1
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error("files", message)
+    if added:
+        messages.success(request, _("已上传%(n)s份佐证材料。") % {"n": added})
+    return added
+
+
+def _evidence_in_scope(user, pk: int) -> EvidenceFile:
+    return get_object_or_404(
+        EvidenceFile.objects.select_related("answer__application__school__organisation"),
+        pk=pk,
+        answer__application__in=selectors.application_list(user=user).values("pk"),
+    )
+
+
+@roles_required(*VIEWER_ROLES)
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    evidence = _evidence_in_scope(request.user, pk)
+    return FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+
+
+@roles_required(Role.SCHOOL_STAFF)
+@require_POST
+def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = _evidence_in_scope(request.user, pk)
+    application, condition = evidence.answer.application, evidence.answer.condition
+    try:
+        services.evidence_remove(evidence=evidence, actor=request.user)
+    except TransitionError as exc:
+        return _refused(request, application, exc.messages)
+    messages.success(request, _("已删除佐证材料“%(name)s”。") % {"name": evidence.original_name})
+    return redirect("institutions:condition_edit", pk=application.pk, condition=condition)
+
+
+@roles_required(Role.SCHOOL_STAFF)
+def occupation_add(request: HttpRequest, pk: int) -> HttpResponse:
+    application, refused = _editable(request, pk)
+    if refused:
+        return refused
+    school = application.school
+    occupations = list(Occupation.objects.filter(is_active=True).order_by("code", "work_type"))
+    majors = school_selectors.major_list(user=request.user, school=school).filter(is_active=True)
+    initial = {"lowest_level": 5, "highest_level": school.level_cap, "basis": "national_standard"}
+    form = forms.OccupationForm(_posted(request), initial=initial, occupations=occupations, majors=majors)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.occupation_add(application=application, actor=request.user, **form.cleaned_data)
+        except TransitionError as exc:
+            return _refused(request, application, exc.messages)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已添加申报职业（工种）。"))
+            return redirect("institutions:application_detail", pk=application.pk)
+    context = {"application": application, "form": form, "school": school, "has_majors": majors.exists()}
+    return render(request, "institutions/occupation_add.html", context)
+
+
+@roles_required(Role.SCHOOL_STAFF)
+@require_POST
+def occupation_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    applied = get_object_or_404(
+        AppliedOccupation.objects.select_related("application__school__organisation", "occupation"),
+        pk=pk,
+        application__in=selectors.application_list(user=request.user).values("pk"),
+    )
+    try:
+        services.occupation_remove(applied=applied, actor=request.user)
+    except TransitionError as exc:
+        return _refused(request, applied.application, exc.messages)
+    messages.success(request, _("已删除申报职业（工种）“%(o)s”。") % {"o": applied.occupation})
+    return redirect("institutions:application_detail", pk=applied.application_id)
+
+
+# --- Workflow steps --------------------------------------------------------------------
+
+
+def _consent(application, user, data) -> None:
+    services.consent_record(application=application, actor=user, agreed=data["agreed"], comment=data["comment"])
+
+
+ACT_SERVICES: dict[str, Callable] = {
+    "submit": lambda app, user, data: services.application_submit(application=app, actor=user),
+    "withdraw": lambda app, user, data: services.application_withdraw(
+        application=app, actor=user, comment=data["comment"]
+    ),
+    "return": lambda app, user, data: services.application_return(application=app, actor=user, comment=data["comment"]),
+    "accept": lambda app, user, data: services.application_accept(application=app, actor=user, comment=data["comment"]),
+    "declare_conflict": lambda app, user, data: services.panel_declare_conflict(
+        application=app, actor=user, note=data["comment"]
+    ),
+    "consent": _consent,
+}
+
+ACT_HINTS = {
+    "submit": gettext_lazy(
+        "提交后由市教委相关职能部门受理；受理前可撤回，退回后可修改再提交。学校对材料的真实性、有效性、合法性负责。"
+    ),
+    "withdraw": gettext_lazy("撤回后申请办结，不能恢复；如需再申请，请新建备案申请。"),
+    "return": gettext_lazy("请写明需要学校补正的内容，学校修改后可重新提交。"),
+    "accept": gettext_lazy("受理后由市职鉴中心会同市教委相关职能部门组织技术评估。"),
+    "declare_conflict": gettext_lazy("申报后您将回避本次评估，不能再查看本申请。请说明利益冲突的情形。"),
+    "consent": gettext_lazy(
+        "市人社局、市教委均同意后，由市职鉴中心报部备案并出具备案回执；任一方不同意，备案不予通过。"
+    ),
+}
+
+
+@roles_required(*VIEWER_ROLES)
+def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in ACT_SERVICES:
+        raise Http404
+    application = selectors.application_detail(user=request.user, pk=pk)
+    transition = TRANSITIONS[action]
+    problems = _state_problem(action, application, request.user)
+    if problems:
+        return _refused(request, application, problems, str(transition.label))
+    if action == "consent":
+        form = forms.ConsentForm(_posted(request))
+        body = services.consent_body_of(request.user)
+    else:
+        label = _("回避理由（利益冲突情形）") if action == "declare_conflict" else None
+        form = forms.ActionForm(_posted(request), needs_comment=transition.needs_comment, comment_label=label)
+        body = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            ACT_SERVICES[action](application, request.user, form.cleaned_data)
+        except TransitionError as exc:
+            return _refused(request, application, exc.messages, str(transition.label))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已办理：%(action)s。") % {"action": transition.label})
+            if action == "declare_conflict":  # the expert no longer sees the application
+                return redirect("institutions:application_list")
+            return redirect("institutions:application_detail", pk=application.pk)
+    context = {
+        "application": application,
+        "transition": transition,
+        "action": action,
+        "form": form,
+        "hint": ACT_HINTS[action],
+        "body": ConsentBody(body).label if body else "",
+        "problems": services.submission_problems(application) if action == "submit" else [],
+    }
+    return render(request, "institutions/application_act.html", context)
+
+
+@roles_required(Role.CENTRE_REVIEWER)
+def panel_form(request: HttpRequest, pk: int) -> HttpResponse:
+    application = selectors.application_detail(user=request.user, pk=pk)
+    problems = _state_problem("form_panel", application, request.user)
+    if problems:
+        return _refused(request, application, problems, str(TRANSITIONS["form_panel"].label))
+    experts = users_with_roles([Role.EXPERT]).select_related("organisation").order_by("full_name", "username")
+    form = forms.PanelForm(_posted(request), experts=experts)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.panel_form(
+                application=application,
+                actor=request.user,
+                experts=list(form.cleaned_data["experts"]),
+                lead=form.cleaned_data["lead"],
+            )
+        except TransitionError as exc:
+            return _refused(request, application, exc.messages)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("评估专家组已组建，已通知各位专家。"))
+            return redirect("institutions:application_detail", pk=application.pk)
+    return render(request, "institutions/panel_form.html", {"application": application, "form": form})
+
+
+@roles_required(Role.EXPERT)
+def findings(request: HttpRequest, pk: int) -> HttpResponse:
+    application = selectors.application_detail(user=request.user, pk=pk)
+    problems = _state_problem("record_findings", application, request.user)
+    if problems:
+        return _refused(request, application, problems, str(TRANSITIONS["record_findings"].label))
+    panel = application.panel
+    form = forms.FindingsForm(_posted(request), findings=panel.findings.all())
+    if request.method == "POST" and form.is_valid():
+        rows = form.filled_rows()
+        try:
+            for condition, method, satisfied, text in rows:
+                services.finding_record(
+                    application=application,
+                    actor=request.user,
+                    condition=condition,
+                    method=method,
+                    satisfied=satisfied,
+                    text=text,
+                )
+        except TransitionError as exc:
+            return _refused(request, application, exc.messages)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存%(n)s项评估发现。") % {"n": len(rows)})
+            return redirect("institutions:application_detail", pk=application.pk)
+    context = {"application": application, "form": form, "methods": list(EvaluationMethod)}
+    return render(request, "institutions/findings.html", context)
+
+
+@roles_required(Role.EXPERT)
+def conclude(request: HttpRequest, pk: int) -> HttpResponse:
+    application = selectors.application_detail(user=request.user, pk=pk)
+    problems = _state_problem("conclude", application, request.user)
+    if problems:
+        return _refused(request, application, problems, str(TRANSITIONS["conclude"].label))
+    form = forms.ConcludeForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.panel_conclude(
+                application=application,
+                actor=request.user,
+                passed=form.cleaned_data["conclusion"] == "pass",
+                opinion=form.cleaned_data["opinion"],
+            )
+        except TransitionError as exc:
+            return _refused(request, application, exc.messages, str(TRANSITIONS["conclude"].label))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("评估结论已签署。"))
+            return redirect("institutions:application_detail", pk=application.pk)
+    grid = _findings_grid(application.panel)
+    missing = sum(1 for _c, cells in grid for cell in cells if cell is None)
+    context = {
+        "application": application,
+        "form": form,
+        "grid": grid,
+        "methods": list(EvaluationMethod),
+        "missing": missing,
+    }
+    return render(request, "institutions/conclude.html", context)
+
+
+@roles_required(Role.CENTRE_REVIEWER)
+def confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    application = selectors.application_detail(user=request.user, pk=pk)
+    problems = _state_problem("confirm", application, request.user)
+    if problems:
+        return _refused(request, application, problems, str(TRANSITIONS["confirm"].label))
+    codes_needed = application.kind == ApplicationKind.INITIAL
+    initial = {"ministry_reported_on": timezone.localdate()}
+    if codes_needed:
+        initial.update(category_letter="S", ministry_code="0000", site_sequence=services.next_site_sequence())
+    form = forms.ConfirmForm(_posted(request), initial=initial, codes_needed=codes_needed)
+    if request.method == "POST" and form.is_valid():
+        try:
+            receipt = services.filing_confirm(application=application, actor=request.user, **form.cleaned_data)
+        except TransitionError as exc:
+            return _refused(request, application, exc.messages, str(TRANSITIONS["confirm"].label))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已备案并列入目录，备案回执 %(n)s 已出具。") % {"n": receipt.number})
+            return redirect("institutions:application_detail", pk=application.pk)
+    context = {"application": application, "form": form, "codes_needed": codes_needed}
+    return render(request, "institutions/confirm.html", context)
+
+
+@roles_required(*VIEWER_ROLES)
+def receipt_download(request: HttpRequest, pk: int) -> FileResponse:
+    application = get_object_or_404(selectors.application_list(user=request.user).select_related("receipt"), pk=pk)
+    receipt = getattr(application, "receipt", None)
+    if receipt is None:
+        raise Http404
+    return FileResponse(receipt.pdf.open("rb"), filename=f"{receipt.number}.pdf", content_type="application/pdf")

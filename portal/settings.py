@@ -233,6 +233,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@skills.sh.inva
 # --- Portal ----------------------------------------------------------------------------
 PORTAL_NAME = _("上海市职业学校职业技能等级认定工作平台")
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
+# seed_demo creates logins with a published password: allowed in the embedded/debug setup only.
+DEMO_DATA_ALLOWED = env_bool("PORTAL_ALLOW_DEMO", default=DEBUG)
 GUARDIAN_RAISE_403 = False
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 

@@ -1,0 +1,117 @@
+"""The public directory of assessment institutions (notice annex §3.5): no login.
+
+Published: institution name, occupations (工种) with level range, the national standard or
+filed specification, and certificate information. Suspended, removed and expired entries stay
+listed with their status and public reason, so a reader can tell why an institution's
+certificates are no longer being issued.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext_lazy as _
+
+from institutions import selectors
+from institutions.directory_forms import DirectorySearchForm
+from institutions.models import Institution, InstitutionStatus
+from portal.access import public
+
+PAGE_SIZE = 20
+PUBLIC_MAX_AGE = 300  # seconds a shared cache may keep a public page
+
+STATUS_STYLES = {
+    InstitutionStatus.ACTIVE: "success",
+    InstitutionStatus.SUSPENDED: "warning",
+    InstitutionStatus.REMOVED: "danger",
+    InstitutionStatus.EXPIRED: "secondary",
+}
+
+
+def publicly_cacheable(view: Callable) -> Callable:
+    """``Cache-Control: public, max-age=300`` for anonymous visitors.
+
+    A logged-in user's copy carries their name, menu and CSRF token in the header bar, so it
+    is marked private instead: no shared cache may keep it.
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            patch_cache_control(response, private=True, max_age=0)
+        else:
+            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+        return response
+
+    return wrapped
+
+
+def shown_status(status: str, valid_until: dt.date, today: dt.date) -> InstitutionStatus:
+    """The status a reader should see: an active entry past its validity is already 已过期,
+    even before the nightly expiry job has written it."""
+    if status == InstitutionStatus.ACTIVE and valid_until < today:
+        return InstitutionStatus.EXPIRED
+    return InstitutionStatus(status)
+
+
+def mark_statuses(institutions: Iterable[Institution], today: dt.date | None = None) -> list[Institution]:
+    """Sets ``shown_status``, ``status_style`` and ``public_reason`` on each institution and on its
+    prefetched occupations (an occupation of a suspended institution shows the institution's status)."""
+    today = today or timezone.localdate()
+    out = []
+    for inst in institutions:
+        inst.shown_status = shown_status(inst.status, inst.valid_until, today)
+        inst.status_style = STATUS_STYLES[inst.shown_status]
+        if inst.shown_status == InstitutionStatus.ACTIVE:
+            inst.public_reason = ""
+        elif inst.status == InstitutionStatus.ACTIVE:  # past its date, job not yet run
+            inst.public_reason = _("有效期届满")
+        else:
+            inst.public_reason = inst.status_reason
+        for row in inst.occupations.all():
+            own = shown_status(row.status, row.valid_until, today)
+            row.shown_status = inst.shown_status if inst.shown_status != InstitutionStatus.ACTIVE else own
+            row.status_style = STATUS_STYLES[row.shown_status]
+        out.append(inst)
+    return out
+
+
+@public
+@publicly_cacheable
+def directory_list(request: HttpRequest) -> HttpResponse:
+    form = DirectorySearchForm(request.GET or None)
+    filters = form.filters()
+    page = Paginator(selectors.directory(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = mark_statuses(page.object_list)
+    return render(
+        request,
+        "institutions/directory_list.html",
+        {"form": form, "page": page, "searched": any(filters.values())},
+    )
+
+
+@public
+@publicly_cacheable
+def directory_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    institution = get_object_or_404(selectors.directory(), pk=pk)
+    mark_statuses([institution])
+    return render(request, "institutions/directory_detail.html", {"institution": institution})
+
+
+def register_directory_menu() -> None:
+    """Menu entries of the directory and the registry; called once from ``InstitutionsConfig.ready``."""
+    from institutions.registry_views import REGISTRY_ROLES
+    from portal.navigation import MENU, register_menu
+
+    if any(entry.url_name == "registry:institution_list" for entry in MENU):
+        return
+    register_menu(_("评价机构目录"), "registry:institution_list", REGISTRY_ROLES)
+    register_menu(_("公开目录查询"), "directory")

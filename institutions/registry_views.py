@@ -1,0 +1,173 @@
+"""The authorities' registry of assessment institutions: read the directory entries in scope,
+and (centre reviewers only) suspend, restore, remove or renew them.
+
+Scope comes from ``selectors.institution_list``: a district bureau sees its district's
+institutions, school staff their own; anything else is a 404. Only the centre acts (403 for
+the others); a step the entry's state does not allow is a 409 with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from institutions import selectors, services
+from institutions.directory_forms import DirectoryChangeForm, RegistrySearchForm
+from institutions.directory_views import PAGE_SIZE, mark_statuses
+from institutions.models import FilingReceipt, Institution, InstitutionOccupation, InstitutionStatus
+from portal.access import roles_required
+from portal.history import history_rows
+from portal.models import Role
+
+REGISTRY_ROLES = frozenset(
+    {
+        Role.CENTRE_REVIEWER,
+        Role.COMMISSION_OFFICER,
+        Role.COMMISSION_DEPT_OFFICER,
+        Role.MUNICIPAL_HR_OFFICER,
+        Role.DISTRICT_HR_OFFICER,
+        Role.SCHOOL_STAFF,
+    }
+)
+ACTING_ROLE = Role.CENTRE_REVIEWER
+
+St = InstitutionStatus
+
+
+@dataclass(frozen=True)
+class DirectoryAction:
+    label: str
+    sources: frozenset[str]  # mirrors the state checks of the service (pinned by a test)
+    service: Callable[..., Institution]
+    reason_label: str
+    help_text: str
+    style: str
+
+
+ACTIONS: dict[str, DirectoryAction] = {
+    "suspend": DirectoryAction(
+        gettext_lazy("暂停"),
+        frozenset({St.ACTIVE}),
+        services.institution_suspend,
+        gettext_lazy("暂停原因"),
+        gettext_lazy("将记入变更记录，并在公开目录中显示。暂停期间不能安排评价计划。"),
+        "outline-warning",
+    ),
+    "restore": DirectoryAction(
+        gettext_lazy("恢复"),
+        frozenset({St.SUSPENDED}),
+        services.institution_restore,
+        gettext_lazy("恢复依据"),
+        gettext_lazy("如整改验收情况，将记入变更记录。"),
+        "outline-success",
+    ),
+    "remove": DirectoryAction(
+        gettext_lazy("移出目录"),
+        frozenset({St.ACTIVE, St.SUSPENDED, St.EXPIRED}),
+        services.institution_remove,
+        gettext_lazy("移出原因"),
+        gettext_lazy("将记入变更记录，并在公开目录中显示。移出后不能恢复，须重新申请备案。"),
+        "outline-danger",
+    ),
+    "renew": DirectoryAction(
+        gettext_lazy("延续备案"),
+        frozenset({St.ACTIVE, St.EXPIRED}),
+        services.institution_renew,
+        gettext_lazy("延续依据"),
+        gettext_lazy("机构及其有效的职业（工种）自今日起延续3年，将记入变更记录。"),
+        "outline-primary",
+    ),
+}
+
+
+def may_act(user) -> bool:
+    return user.is_authenticated and user.has_role(ACTING_ROLE)
+
+
+def available_actions(institution: Institution, user) -> list[tuple[str, DirectoryAction]]:
+    """The buttons the page shows; the view makes the same check and the service the final one."""
+    if not may_act(user):
+        return []
+    return [(name, a) for name, a in ACTIONS.items() if institution.status in a.sources]
+
+
+def _receipt_url(receipt: FilingReceipt) -> str | None:
+    # The receipt download belongs to the application workflow; link it once it exists.
+    try:
+        return reverse("institutions:receipt_download", args=[receipt.application_id])
+    except NoReverseMatch:
+        return None
+
+
+@roles_required(*REGISTRY_ROLES)
+def institution_list(request: HttpRequest) -> HttpResponse:
+    form = RegistrySearchForm(request.GET or None)
+    qs = selectors.directory(**form.filters()).filter(pk__in=selectors.institution_list(user=request.user).values("pk"))
+    if status := form.status_filter():
+        qs = qs.filter(status=status)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = mark_statuses(page.object_list)
+    return render(request, "institutions/registry_list.html", {"form": form, "page": page})
+
+
+@roles_required(*REGISTRY_ROLES)
+def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    rows = InstitutionOccupation.objects.select_related("occupation").order_by("occupation__code")
+    receipts = FilingReceipt.objects.select_related("issued_by", "application").order_by("-issued_at")
+    institution = get_object_or_404(
+        selectors.institution_list(user=request.user).prefetch_related(
+            Prefetch("occupations", queryset=rows), Prefetch("receipts", queryset=receipts)
+        ),
+        pk=pk,
+    )
+    mark_statuses([institution])
+    return render(
+        request,
+        "institutions/registry_detail.html",
+        {
+            "institution": institution,
+            "receipts": [(r, _receipt_url(r)) for r in institution.receipts.all()],
+            "actions": available_actions(institution, request.user),
+            "history": history_rows(institution),
+        },
+    )
+
+
+@roles_required(*REGISTRY_ROLES)
+def institution_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    step = ACTIONS.get(action)
+    if step is None:
+        raise Http404
+    institution = get_object_or_404(selectors.institution_list(user=request.user), pk=pk)
+    if not may_act(request.user):
+        raise PermissionDenied
+    form = DirectoryChangeForm(request.POST or None, reason_label=step.reason_label, help_text=step.help_text)
+    context = {"institution": institution, "action": action, "step": step, "form": form, "refusal": ""}
+    if request.method != "POST" and institution.status not in step.sources:
+        context["refusal"] = _("机构当前状态为“%(s)s”，不能%(a)s。") % {
+            "s": institution.get_status_display(),
+            "a": step.label,
+        }
+        return render(request, "institutions/registry_act.html", context, status=409)
+    if request.method == "POST" and form.is_valid():
+        try:
+            step.service(institution=institution, actor=request.user, reason=form.cleaned_data["reason"])
+        except services.TransitionError as exc:
+            context["refusal"] = "；".join(exc.messages)
+            return render(request, "institutions/registry_act.html", context, status=409)
+        except ValidationError as exc:
+            form.add_error("reason", exc)
+        else:
+            messages.success(request, _("已%(a)s：%(n)s") % {"a": step.label, "n": institution.name})
+            return redirect("registry:institution_detail", pk=institution.pk)
+    return render(request, "institutions/registry_act.html", context)

@@ -1,0 +1,119 @@
+"""The public directory (/directory/) and the authorities' registry (/registry/).
+
+The directory is open to everyone, anonymous included. The registry is read by the centre,
+the commission and its department, the municipal bureau, the district bureau (its district)
+and school staff (their own institution); only centre reviewers act on entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from institutions.models import (
+    ApplicationStatus,
+    EvaluationBasis,
+    FilingApplication,
+    Institution,
+    InstitutionOccupation,
+)
+from institutions.services import validity_end
+from portal.models import Occupation, Role
+from schools.models import Level
+
+ANON = "anonymous"
+CENTRE = Role.CENTRE_REVIEWER.value
+STAFF = Role.SCHOOL_STAFF.value
+DISTRICT = Role.DISTRICT_HR_OFFICER.value
+READERS = {
+    CENTRE,
+    Role.COMMISSION_OFFICER.value,
+    Role.COMMISSION_DEPT_OFFICER.value,
+    Role.MUNICIPAL_HR_OFFICER.value,
+    DISTRICT,
+    STAFF,
+}
+
+
+def _codes(default: int, anon: int = 302, **codes: int) -> dict[str, int]:
+    return {**{role: default for role in Role.values}, **codes, ANON: anon}
+
+
+def _readers(ok: int = 200, **codes: int) -> dict[str, int]:
+    return {**{r: (ok if r in READERS else 403) for r in Role.values}, **codes, ANON: 302}
+
+
+EXPECTATIONS = {
+    "directory": (None, _codes(200, anon=200)),
+    "directory_detail": ("institution", _codes(200, anon=200)),
+    "registry:institution_list": (None, _readers()),
+    "registry:institution_detail": ("institution", _readers()),
+    # GET shows the reason form: centre reviewers only; other readers are refused.
+    "registry:institution_act": ("institution_suspend", _codes(403, **{CENTRE: 200})),
+}
+
+OUT_OF_SCOPE = {
+    "directory_detail": ("other_institution", _codes(200, anon=200)),
+    "registry:institution_detail": ("other_institution", _readers(**{STAFF: 404, DISTRICT: 404})),
+    "registry:institution_act": ("other_institution_suspend", _codes(403, **{CENTRE: 200, STAFF: 404, DISTRICT: 404})),
+}
+
+
+def institution_for(
+    school,
+    *,
+    created_by,
+    occupations=(("6-18-02-04", Level.LEVEL_5, Level.LEVEL_3),),
+    status: str = "active",
+    status_reason: str = "",
+    confirmed_on: dt.date | None = None,
+    valid_until: dt.date | None = None,
+    basis: str = EvaluationBasis.NATIONAL_STANDARD,
+    specification_ref: str = "",
+) -> Institution:
+    """A filed institution written directly to the tables (the filing workflow is tested elsewhere).
+
+    ``occupations``: (occupation code, lowest level, highest level) per directory row. Dates
+    default to a filing confirmed 30 days ago, valid 3 years.
+    """
+    confirmed_on = confirmed_on or timezone.localdate() - dt.timedelta(days=30)
+    valid_until = valid_until or validity_end(confirmed_on)
+    application = FilingApplication.objects.create(
+        school=school, status=ApplicationStatus.FILED, round=1, created_by=created_by
+    )
+    institution = Institution.objects.create(
+        school=school,
+        category_letter="S",
+        site_sequence=f"{school.pk:06d}",
+        status=status,
+        status_reason=status_reason,
+        confirmed_on=confirmed_on,
+        valid_until=valid_until,
+    )
+    application.institution = institution
+    application.save(update_fields=["institution"])
+    for code, lowest, highest in occupations:
+        InstitutionOccupation.objects.create(
+            institution=institution,
+            occupation=Occupation.objects.get(code=code, work_type=""),
+            lowest_level=lowest,
+            highest_level=highest,
+            basis=basis,
+            specification_ref=specification_ref,
+            confirmed_on=confirmed_on,
+            valid_until=valid_until,
+            application=application,
+        )
+    return institution
+
+
+def build_objects(objects, people) -> dict:
+    institution = institution_for(objects["school"], created_by=people[Role.SCHOOL_STAFF])
+    other = institution_for(objects["other_school"], created_by=people[Role.CENTRE_REVIEWER])
+    return {
+        "institution": institution,
+        "other_institution": other,
+        "institution_suspend": {"pk": institution.pk, "action": "suspend"},
+        "other_institution_suspend": {"pk": other.pk, "action": "suspend"},
+    }
