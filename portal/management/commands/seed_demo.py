@@ -24,7 +24,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEMO_DATA_ALLOWED and not options["allow_production"]:
             raise CommandError(
-                "本环境不允许演示数据（DEBUG 关闭且未设置 PORTAL_ALLOW_DEMO）：演示数据会创建使用公开密码的账号。确需在演示环境建立请加 --allow-production。"
+                "本环境不允许演示数据（DEBUG 关闭且未设置 PORTAL_ALLOW_DEMO）：演示数据会创建使用公开密码的账号。"
+                "确需在演示环境建立请加 --allow-production。"
             )
         ctx = DemoContext(password=options["password"] or default_password())
         # Demo logins have invented addresses: keep the notifications' e-mail out of the console.
