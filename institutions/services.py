@@ -98,7 +98,7 @@ TRANSITIONS: dict[str, Transition] = {
         gettext_lazy("受理，进入技术评估"), frozenset({S.SUBMITTED}), frozenset({Role.COMMISSION_DEPT_OFFICER})
     ),
     "form_panel": Transition(
-        gettext_lazy("组建评估专家组"), frozenset({S.UNDER_EVALUATION}), frozenset({Role.CENTRE_REVIEWER})
+        gettext_lazy("组建或调整评估专家组"), frozenset({S.UNDER_EVALUATION}), frozenset({Role.CENTRE_REVIEWER})
     ),
     "record_findings": Transition(
         gettext_lazy("记录评估发现"), frozenset({S.UNDER_EVALUATION}), frozenset({Role.EXPERT})
@@ -165,11 +165,7 @@ def may(action: str, application: FilingApplication, user: User) -> bool:
 def available_actions(application: FilingApplication, user: User) -> list[tuple[str, Transition]]:
     """The steps the page offers: the same check the services make."""
     return [
-        (name, t)
-        for name, t in TRANSITIONS.items()
-        if application.status in t.sources
-        and may(name, application, user)
-        and not (name == "form_panel" and hasattr(application, "panel"))
+        (name, t) for name, t in TRANSITIONS.items() if application.status in t.sources and may(name, application, user)
     ]
 
 
@@ -494,6 +490,10 @@ def application_accept(*, application: FilingApplication, actor: User, comment: 
 
 
 def panel_form(*, application: FilingApplication, actor: User, experts: list[User], lead: User) -> ExpertPanel:
+    """Form the panel, or re-form it (add experts, name a new lead) until its conclusion is signed.
+
+    Experts who declared a conflict stay excluded; experts dropped from the panel lose access.
+    """
     experts = list({e.pk: e for e in experts}.values())
     if lead.pk not in {e.pk for e in experts}:
         raise ValidationError(_("组长须是专家组成员。"))
@@ -504,14 +504,31 @@ def panel_form(*, application: FilingApplication, actor: User, experts: list[Use
     with transaction.atomic():
         app = _locked(application)
         _check("form_panel", app, actor)
-        if ExpertPanel.objects.filter(application=app).exists():
-            raise TransitionError(_("专家组已组建。"))
-        panel = ExpertPanel(application=app, formed_by=actor)
-        record(panel, actor=actor, reason=_("组建评估专家组"))
-        panel.save()
+        panel = ExpertPanel.objects.select_for_update().filter(application=app).first()
+        reforming = panel is not None
+        reason = _("调整评估专家组") if reforming else _("组建评估专家组")
+        if panel is None:
+            panel = ExpertPanel(application=app, formed_by=actor)
+            record(panel, actor=actor, reason=reason)
+            panel.save()
+        elif panel.conclusion:
+            raise TransitionError(_("评估结论已签署，不能调整专家组。"))
+        members = {m.expert_id: m for m in panel.members.select_for_update()}
+        if any(members[e.pk].excluded for e in experts if e.pk in members):
+            raise ValidationError(_("已申报利益冲突回避的专家不能再参加本次评估。"))
+        wanted = {e.pk for e in experts}
+        for expert_id, member in members.items():
+            if expert_id not in wanted and not member.excluded:
+                record(member, actor=actor, reason=reason)
+                member.delete()
+                revoke_object(member.expert, EVALUATE_PERM, app)
+        new = []
         for expert in experts:
-            member = PanelMember(panel=panel, expert=expert, is_lead=expert.pk == lead.pk)
-            record(member, actor=actor, reason=_("组建评估专家组"))
+            member = members.get(expert.pk) or PanelMember(panel=panel, expert=expert)
+            if member.pk is None:
+                new.append(expert)
+            member.is_lead = expert.pk == lead.pk
+            record(member, actor=actor, reason=reason)
             member.save()
             grant_object(expert, EVALUATE_PERM, app)
         ApplicationEvent.objects.create(
@@ -521,9 +538,9 @@ def panel_form(*, application: FilingApplication, actor: User, experts: list[Use
             to_status=app.status,
             round=app.round,
             actor=actor,
-            comment="、".join(str(e) for e in experts),
+            comment=_("组长：%(lead)s；成员：%(all)s") % {"lead": lead, "all": "、".join(str(e) for e in experts)},
         )
-        _tell(experts, app, _("您已受邀参加评价机构备案技术评估"))
+        _tell(new, app, _("您已受邀参加评价机构备案技术评估"))
     return panel
 
 

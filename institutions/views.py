@@ -76,8 +76,6 @@ def _state_problem(action: str, application: FilingApplication, user) -> list[st
             _("申请当前状态为“%(status)s”，不能执行“%(action)s”。")
             % {"status": application.get_status_display(), "action": TRANSITIONS[action].label}
         ]
-    if action == "form_panel" and hasattr(application, "panel"):
-        return [_("专家组已组建。")]
     if action == "record_findings" and application.panel.conclusion:
         return [_("评估结论已签署，不能再修改评估发现。")]
     return None
@@ -426,8 +424,16 @@ def panel_form(request: HttpRequest, pk: int) -> HttpResponse:
     problems = _state_problem("form_panel", application, request.user)
     if problems:
         return _refused(request, application, problems, str(TRANSITIONS["form_panel"].label))
-    experts = users_with_roles([Role.EXPERT]).select_related("organisation").order_by("full_name", "username")
-    form = forms.PanelForm(_posted(request), experts=experts)
+    panel = getattr(application, "panel", None)
+    members = list(panel.members.all()) if panel else []
+    experts = (
+        users_with_roles([Role.EXPERT])
+        .exclude(pk__in=[m.expert_id for m in members if m.excluded])
+        .select_related("organisation")
+        .order_by("full_name", "username")
+    )
+    initial = {"experts": [m.expert_id for m in members if not m.excluded], "lead": panel.lead if panel else None}
+    form = forms.PanelForm(_posted(request), experts=experts, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.panel_form(
@@ -441,7 +447,9 @@ def panel_form(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, _("评估专家组已组建，已通知各位专家。"))
+            messages.success(
+                request, _("评估专家组已调整，已通知新增专家。") if panel else _("评估专家组已组建，已通知各位专家。")
+            )
             return redirect("institutions:application_detail", pk=application.pk)
     return render(request, "institutions/panel_form.html", {"application": application, "form": form})
 

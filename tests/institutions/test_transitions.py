@@ -103,10 +103,37 @@ def test_panel_experts_see_that_application_only(cast):
     for expert in cast.experts:
         visible = set(selectors.application_list(user=expert).values_list("pk", flat=True))
         assert app.pk in visible and other.pk not in visible
-    with pytest.raises(TransitionError):
-        services.panel_form(application=app, actor=cast.centre, experts=cast.experts, lead=cast.lead)
     with pytest.raises(PermissionDenied):
         services.panel_form(application=other, actor=cast.dept, experts=cast.experts, lead=cast.lead)
+
+
+def test_when_the_lead_declares_a_conflict_the_centre_names_a_new_lead_and_adds_an_expert(cast):
+    app = cast.with_panel()
+    services.panel_declare_conflict(application=app, actor=cast.lead, note="系该校兼职教师")
+    app.refresh_from_db()
+    assert app.panel.lead is None
+    with pytest.raises(ValidationError):  # the excluded expert cannot come back
+        services.panel_form(application=app, actor=cast.centre, experts=cast.experts, lead=cast.experts[1])
+    newcomer = factories.user("expert")
+    services.panel_form(application=app, actor=cast.centre, experts=[*cast.experts[1:], newcomer], lead=cast.experts[1])
+    panel = type(app.panel).objects.get(pk=app.panel.pk)
+    assert panel.lead == cast.experts[1]
+    assert app.pk in set(selectors.application_list(user=newcomer).values_list("pk", flat=True))
+    assert app.pk not in set(selectors.application_list(user=cast.lead).values_list("pk", flat=True))
+    cast.record_all_findings(app)
+    services.panel_conclude(application=app, actor=cast.experts[1], passed=True, opinion="具备条件")
+    app.refresh_from_db()
+    assert app.status == S.AWAITING_CONSENT
+
+
+def test_an_expert_dropped_from_the_panel_loses_access(cast):
+    app = cast.with_panel()
+    extra = [factories.user("expert") for _ in range(2)]
+    services.panel_form(application=app, actor=cast.centre, experts=[*cast.experts, *extra], lead=cast.lead)
+    services.panel_form(application=app, actor=cast.centre, experts=[cast.lead, *extra], lead=cast.lead)
+    dropped = cast.experts[1]
+    assert app.pk not in set(selectors.application_list(user=dropped).values_list("pk", flat=True))
+    assert app.panel.members.count() == 3
 
 
 def test_a_panel_needs_an_odd_number_of_at_least_three_experts(cast):

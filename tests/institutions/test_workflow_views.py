@@ -308,7 +308,7 @@ def test_a_filing_runs_from_draft_to_receipt_through_the_pages(cast):
     assert receipt["Content-Disposition"].startswith("inline;")
     assert b"".join(receipt.streaming_content).startswith(b"%PDF")
     html = staff.get(detail_url(app)).content.decode()
-    for step in ("提交申请", "受理，进入技术评估", "组建评估专家组", "签署评估结论", "报部备案并出具回执"):
+    for step in ("提交申请", "受理，进入技术评估", "组建或调整评估专家组", "签署评估结论", "报部备案并出具回执"):
         assert step in html
 
 
