@@ -114,4 +114,3 @@ def register_directory_menu() -> None:
     if any(entry.url_name == "registry:institution_list" for entry in MENU):
         return
     register_menu(_("评价机构目录"), "registry:institution_list", REGISTRY_ROLES)
-    register_menu(_("公开目录查询"), "directory")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 ACTIONS = {"+": _("创建"), "~": _("修改"), "-": _("删除")}
@@ -26,7 +28,11 @@ def _display(record, field_name: str, value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return str(_("是") if value else _("否"))
+    if isinstance(value, dt.datetime):
+        return localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(value)
 
 
