@@ -57,7 +57,7 @@ class DirectoryAction:
 ACTIONS: dict[str, DirectoryAction] = {
     "suspend": DirectoryAction(
         gettext_lazy("暂停"),
-        frozenset({St.ACTIVE}),
+        services.DIRECTORY_SOURCES["suspend"],
         services.institution_suspend,
         gettext_lazy("暂停原因"),
         gettext_lazy("将记入变更记录，并在公开目录中显示。暂停期间不能安排评价计划。"),
@@ -65,7 +65,7 @@ ACTIONS: dict[str, DirectoryAction] = {
     ),
     "restore": DirectoryAction(
         gettext_lazy("恢复"),
-        frozenset({St.SUSPENDED}),
+        services.DIRECTORY_SOURCES["restore"],
         services.institution_restore,
         gettext_lazy("恢复依据"),
         gettext_lazy("如整改验收情况，将记入变更记录。"),
@@ -73,7 +73,7 @@ ACTIONS: dict[str, DirectoryAction] = {
     ),
     "remove": DirectoryAction(
         gettext_lazy("移出目录"),
-        frozenset({St.ACTIVE, St.SUSPENDED, St.EXPIRED}),
+        services.DIRECTORY_SOURCES["remove"],
         services.institution_remove,
         gettext_lazy("移出原因"),
         gettext_lazy("将记入变更记录，并在公开目录中显示。移出后不能恢复，须重新申请备案。"),
@@ -81,7 +81,7 @@ ACTIONS: dict[str, DirectoryAction] = {
     ),
     "renew": DirectoryAction(
         gettext_lazy("延续备案"),
-        frozenset({St.ACTIVE, St.EXPIRED}),
+        services.DIRECTORY_SOURCES["renew"],
         services.institution_renew,
         gettext_lazy("延续依据"),
         gettext_lazy("机构及其有效的职业（工种）自今日起延续3年，将记入变更记录。"),

@@ -169,7 +169,7 @@ def available_actions(application: FilingApplication, user: User) -> list[tuple[
     ]
 
 
-def _check(action: str, application: FilingApplication, actor: User) -> None:
+def check_step(action: str, application: FilingApplication, actor: User) -> None:
     if not may(action, application, actor):
         raise PermissionDenied
     if application.status not in TRANSITIONS[action].sources:
@@ -437,7 +437,7 @@ def _prefetched(app_id: int) -> FilingApplication:
 def application_submit(*, application: FilingApplication, actor: User) -> FilingApplication:
     with transaction.atomic():
         app = _locked(application)
-        _check("submit", app, actor)
+        check_step("submit", app, actor)
         School.objects.select_for_update().get(pk=app.school_id)
         problems = submission_problems(_prefetched(app.pk))
         if problems:
@@ -457,7 +457,7 @@ def application_submit(*, application: FilingApplication, actor: User) -> Filing
 def application_withdraw(*, application: FilingApplication, actor: User, comment: str = "") -> FilingApplication:
     with transaction.atomic():
         app = _locked(application)
-        _check("withdraw", app, actor)
+        check_step("withdraw", app, actor)
         was_submitted = app.status != S.DRAFT
         _move(app, actor=actor, action="withdraw", to=S.WITHDRAWN, comment=comment)
         if was_submitted:
@@ -470,7 +470,7 @@ def application_return(*, application: FilingApplication, actor: User, comment: 
         raise ValidationError(_("退回修改须写明需要补正的内容。"))
     with transaction.atomic():
         app = _locked(application)
-        _check("return", app, actor)
+        check_step("return", app, actor)
         _move(app, actor=actor, action="return", to=S.RETURNED, comment=comment.strip())
         _tell(_school_staff(app), app, _("备案申请被退回修改"), comment)
     return app
@@ -479,7 +479,7 @@ def application_return(*, application: FilingApplication, actor: User, comment: 
 def application_accept(*, application: FilingApplication, actor: User, comment: str = "") -> FilingApplication:
     with transaction.atomic():
         app = _locked(application)
-        _check("accept", app, actor)
+        check_step("accept", app, actor)
         _move(app, actor=actor, action="accept", to=S.UNDER_EVALUATION, comment=comment)
         _tell(users_with_roles([Role.CENTRE_REVIEWER]), app, _("备案申请已受理，请组织技术评估"))
         _tell(_school_staff(app), app, _("备案申请已受理，进入技术评估"))
@@ -503,7 +503,7 @@ def panel_form(*, application: FilingApplication, actor: User, experts: list[Use
         raise ValidationError(_("只能选择专家库中的在册专家。"))
     with transaction.atomic():
         app = _locked(application)
-        _check("form_panel", app, actor)
+        check_step("form_panel", app, actor)
         panel = ExpertPanel.objects.select_for_update().filter(application=app).first()
         reforming = panel is not None
         reason = _("调整评估专家组") if reforming else _("组建评估专家组")
@@ -550,7 +550,7 @@ def panel_declare_conflict(*, application: FilingApplication, actor: User, note:
         raise ValidationError(_("请说明利益冲突的情形。"))
     with transaction.atomic():
         app = _locked(application)
-        _check("declare_conflict", app, actor)
+        check_step("declare_conflict", app, actor)
         member = PanelMember.objects.select_for_update().get(panel__application=app, expert=actor)
         member.excluded, member.conflict_note = True, note.strip()
         was_lead, member.is_lead = member.is_lead, False
@@ -580,7 +580,7 @@ def finding_record(
         raise ValidationError(_("请填写评估发现。"))
     with transaction.atomic():
         app = _locked(application)
-        _check("record_findings", app, actor)
+        check_step("record_findings", app, actor)
         panel = app.panel
         if panel.conclusion:
             raise TransitionError(_("评估结论已签署，不能再修改评估发现。"))
@@ -607,7 +607,7 @@ def panel_conclude(*, application: FilingApplication, actor: User, passed: bool,
         raise ValidationError(_("请填写专家组评估意见。"))
     with transaction.atomic():
         app = _locked(application)
-        _check("conclude", app, actor)
+        check_step("conclude", app, actor)
         panel = ExpertPanel.objects.select_for_update().get(application=app)
         missing = missing_findings(panel)
         if missing:
@@ -640,7 +640,7 @@ def consent_record(*, application: FilingApplication, actor: User, agreed: bool,
         raise ValidationError(_("不同意备案须写明理由。"))
     with transaction.atomic():
         app = _locked(application)
-        _check("consent", app, actor)
+        check_step("consent", app, actor)
         consent = Consent(
             application=app, body=consent_body_of(actor), agreed=agreed, comment=comment.strip(), decided_by=actor
         )
@@ -717,7 +717,7 @@ def filing_confirm(
     today = timezone.localdate()
     with transaction.atomic():
         app = _locked(application)
-        _check("confirm", app, actor)
+        check_step("confirm", app, actor)
         app = _prefetched(app.pk)
         end = validity_end(today)
         if app.kind == ApplicationKind.ADD_OCCUPATION:
@@ -790,22 +790,25 @@ def filing_confirm(
 # --- Directory management --------------------------------------------------------------
 
 
-def _directory_change(institution: Institution, actor: User, *, to: str, reason: str, label: str) -> Institution:
+# Which directory statuses each registry action starts from; the registry page offers the same.
+DIRECTORY_SOURCES: dict[str, frozenset[str]] = {
+    "suspend": frozenset({InstitutionStatus.ACTIVE}),
+    "restore": frozenset({InstitutionStatus.SUSPENDED}),
+    "remove": frozenset({InstitutionStatus.ACTIVE, InstitutionStatus.SUSPENDED, InstitutionStatus.EXPIRED}),
+    "renew": frozenset({InstitutionStatus.ACTIVE, InstitutionStatus.EXPIRED}),
+}
+
+
+def _directory_change(
+    institution: Institution, actor: User, *, action: str, to: str, reason: str, label: str
+) -> Institution:
     if not actor.has_role(Role.CENTRE_REVIEWER):
         raise PermissionDenied
     if not reason.strip():
         raise ValidationError(_("请填写原因（将在目录中公开）。"))
     with transaction.atomic():
         inst = Institution.objects.select_for_update().select_related("school__organisation").get(pk=institution.pk)
-        allowed = {
-            InstitutionStatus.SUSPENDED: {InstitutionStatus.ACTIVE},
-            InstitutionStatus.ACTIVE: {InstitutionStatus.SUSPENDED},
-            InstitutionStatus.REMOVED: {
-                InstitutionStatus.ACTIVE,
-                InstitutionStatus.SUSPENDED,
-                InstitutionStatus.EXPIRED,
-            },
-        }[to]
+        allowed = DIRECTORY_SOURCES[action]
         if inst.status not in allowed:
             raise TransitionError(
                 _("机构当前状态为“%(s)s”，不能%(a)s。") % {"s": inst.get_status_display(), "a": label}
@@ -823,15 +826,21 @@ def _directory_change(institution: Institution, actor: User, *, to: str, reason:
 
 
 def institution_suspend(*, institution: Institution, actor: User, reason: str) -> Institution:
-    return _directory_change(institution, actor, to=InstitutionStatus.SUSPENDED, reason=reason, label=_("暂停"))
+    return _directory_change(
+        institution, actor, action="suspend", to=InstitutionStatus.SUSPENDED, reason=reason, label=_("暂停")
+    )
 
 
 def institution_restore(*, institution: Institution, actor: User, reason: str) -> Institution:
-    return _directory_change(institution, actor, to=InstitutionStatus.ACTIVE, reason=reason, label=_("恢复"))
+    return _directory_change(
+        institution, actor, action="restore", to=InstitutionStatus.ACTIVE, reason=reason, label=_("恢复")
+    )
 
 
 def institution_remove(*, institution: Institution, actor: User, reason: str) -> Institution:
-    return _directory_change(institution, actor, to=InstitutionStatus.REMOVED, reason=reason, label=_("移出目录"))
+    return _directory_change(
+        institution, actor, action="remove", to=InstitutionStatus.REMOVED, reason=reason, label=_("移出目录")
+    )
 
 
 def institution_renew(*, institution: Institution, actor: User, reason: str) -> Institution:
@@ -843,7 +852,7 @@ def institution_renew(*, institution: Institution, actor: User, reason: str) -> 
     today = timezone.localdate()
     with transaction.atomic():
         inst = Institution.objects.select_for_update().select_related("school__organisation").get(pk=institution.pk)
-        if inst.status not in {InstitutionStatus.ACTIVE, InstitutionStatus.EXPIRED}:
+        if inst.status not in DIRECTORY_SOURCES["renew"]:
             raise TransitionError(_("暂停或已移出目录的机构不能延续。"))
         end = validity_end(today)
         inst.status, inst.status_reason, inst.valid_until = InstitutionStatus.ACTIVE, reason.strip(), end

@@ -69,13 +69,10 @@ def _refused(request: HttpRequest, application, problems: list[str], title: str 
 
 def _state_problem(action: str, application: FilingApplication, user) -> list[str] | None:
     """403 when the user may not take ``action``; the reason when the state does not allow it."""
-    if not services.may(action, application, user):
-        raise PermissionDenied
-    if application.status not in TRANSITIONS[action].sources:
-        return [
-            _("申请当前状态为“%(status)s”，不能执行“%(action)s”。")
-            % {"status": application.get_status_display(), "action": TRANSITIONS[action].label}
-        ]
+    try:
+        services.check_step(action, application, user)
+    except TransitionError as exc:
+        return exc.messages
     if action == "record_findings" and application.panel.conclusion:
         return [_("评估结论已签署，不能再修改评估发现。")]
     return None
