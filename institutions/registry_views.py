@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from institutions import selectors, services
 from institutions.directory_forms import DirectoryChangeForm, RegistrySearchForm
@@ -56,7 +56,7 @@ class DirectoryAction:
 
 ACTIONS: dict[str, DirectoryAction] = {
     "suspend": DirectoryAction(
-        gettext_lazy("暂停"),
+        pgettext_lazy("action", "暂停"),
         services.DIRECTORY_SOURCES["suspend"],
         services.institution_suspend,
         gettext_lazy("暂停原因"),

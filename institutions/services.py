@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from simple_history.utils import bulk_create_with_history
 
 from institutions.models import (
@@ -88,7 +88,7 @@ TRANSITIONS: dict[str, Transition] = {
         style="outline-danger",
     ),
     "return": Transition(
-        gettext_lazy("退回修改"),
+        pgettext_lazy("action", "退回修改"),
         frozenset({S.SUBMITTED}),
         frozenset({Role.COMMISSION_DEPT_OFFICER}),
         needs_comment=True,
@@ -827,7 +827,12 @@ def _directory_change(
 
 def institution_suspend(*, institution: Institution, actor: User, reason: str) -> Institution:
     return _directory_change(
-        institution, actor, action="suspend", to=InstitutionStatus.SUSPENDED, reason=reason, label=_("暂停")
+        institution,
+        actor,
+        action="suspend",
+        to=InstitutionStatus.SUSPENDED,
+        reason=reason,
+        label=pgettext("action", "暂停"),
     )
 
 

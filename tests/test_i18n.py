@@ -172,6 +172,9 @@ def test_compiled_catalogue_matches_the_po_file():
                 stale.append(entry["msgid"])
             if compiled.ngettext(entry["msgid"], entry["msgid_plural"], 2) != entry["msgstr[1]"]:
                 stale.append(entry["msgid"])
+        elif "msgctxt" in entry:
+            if compiled.pgettext(entry["msgctxt"], entry["msgid"]) != entry["msgstr"]:
+                stale.append(entry["msgid"])
         elif compiled.gettext(entry["msgid"]) != entry["msgstr"]:
             stale.append(entry["msgid"])
     assert stale == [], "django.mo is out of date: run `make messages` (compilemessages)"
