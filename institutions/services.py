@@ -207,6 +207,19 @@ def _move(app: FilingApplication, *, actor: User, action: str, to: str, comment:
     )
 
 
+def _note(app: FilingApplication, *, actor: User, action: str, comment: str = "") -> None:
+    """Record a step that leaves the status as it is (panel changes, a first consent)."""
+    ApplicationEvent.objects.create(
+        application=app,
+        action=action,
+        from_status=app.status,
+        to_status=app.status,
+        round=app.round,
+        actor=actor,
+        comment=comment,
+    )
+
+
 def _link(app: FilingApplication) -> str:
     return reverse("institutions:application_detail", args=[app.pk])
 
@@ -531,13 +544,10 @@ def panel_form(*, application: FilingApplication, actor: User, experts: list[Use
             record(member, actor=actor, reason=reason)
             member.save()
             grant_object(expert, EVALUATE_PERM, app)
-        ApplicationEvent.objects.create(
-            application=app,
-            action="form_panel",
-            from_status=app.status,
-            to_status=app.status,
-            round=app.round,
+        _note(
+            app,
             actor=actor,
+            action="form_panel",
             comment=_("组长：%(lead)s；成员：%(all)s") % {"lead": lead, "all": "、".join(str(e) for e in experts)},
         )
         _tell(new, app, _("您已受邀参加评价机构备案技术评估"))
@@ -557,15 +567,7 @@ def panel_declare_conflict(*, application: FilingApplication, actor: User, note:
         record(member, actor=actor, reason=_("申报利益冲突并回避"))
         member.save(update_fields=["excluded", "conflict_note", "is_lead"])
         revoke_object(actor, EVALUATE_PERM, app)
-        ApplicationEvent.objects.create(
-            application=app,
-            action="declare_conflict",
-            from_status=app.status,
-            to_status=app.status,
-            round=app.round,
-            actor=actor,
-            comment=note.strip(),
-        )
+        _note(app, actor=actor, action="declare_conflict", comment=note.strip())
         body = _("组长已回避，请重新指定组长并补充专家。") if was_lead else _("请视情况补充专家。")
         _tell(users_with_roles([Role.CENTRE_REVIEWER]), app, _("评估专家申报利益冲突并回避"), body)
     return member
@@ -659,15 +661,7 @@ def consent_record(*, application: FilingApplication, actor: User, agreed: bool,
             _move(app, actor=actor, action="consent", to=S.CONSENTED, comment=comment.strip())
             _tell(users_with_roles([Role.CENTRE_REVIEWER]), app, _("市人社局、市教委均已同意，请报部备案并出具回执"))
         else:
-            ApplicationEvent.objects.create(
-                application=app,
-                action="consent",
-                from_status=app.status,
-                to_status=app.status,
-                round=app.round,
-                actor=actor,
-                comment=comment.strip(),
-            )
+            _note(app, actor=actor, action="consent", comment=comment.strip())
     return consent
 
 
