@@ -184,10 +184,9 @@ class EvidenceFile(models.Model):
         return self.original_name
 
 
-class AppliedOccupation(models.Model):
-    """An occupation (工种) applied for, with its level range, evaluation basis and matching majors."""
+class OccupationScope(models.Model):
+    """An occupation with its level range and evaluation basis: as applied for, and as filed."""
 
-    application = models.ForeignKey(FilingApplication, on_delete=models.CASCADE, related_name="occupations")
     occupation = models.ForeignKey(
         "portal.Occupation", on_delete=models.PROTECT, related_name="+", verbose_name=_("职业（工种）")
     )
@@ -195,16 +194,10 @@ class AppliedOccupation(models.Model):
     highest_level = models.PositiveSmallIntegerField(_("最高等级"), choices=Level.choices)
     basis = models.CharField(_("评价依据"), max_length=20, choices=EvaluationBasis.choices)
     specification_ref = models.CharField(_("评价规范备案文号"), max_length=80, blank=True)
-    majors = models.ManyToManyField("schools.Major", related_name="+", verbose_name=_("对应专业"))
-    history = HistoricalRecords(m2m_fields=[majors])
 
     class Meta:
+        abstract = True
         ordering = ["occupation__code"]
-        verbose_name = _("申报职业（工种）")
-        verbose_name_plural = _("申报职业（工种）")
-        constraints = [
-            models.UniqueConstraint(fields=["application", "occupation"], name="one_entry_per_occupation"),
-        ]
 
     def __str__(self) -> str:
         return str(self.occupation)
@@ -212,6 +205,21 @@ class AppliedOccupation(models.Model):
     @property
     def level_range(self) -> str:
         return level_range_label(self.lowest_level, self.highest_level)
+
+
+class AppliedOccupation(OccupationScope):
+    """An occupation (工种) applied for, with its level range, evaluation basis and matching majors."""
+
+    application = models.ForeignKey(FilingApplication, on_delete=models.CASCADE, related_name="occupations")
+    majors = models.ManyToManyField("schools.Major", related_name="+", verbose_name=_("对应专业"))
+    history = HistoricalRecords(m2m_fields=[majors])
+
+    class Meta(OccupationScope.Meta):
+        verbose_name = _("申报职业（工种）")
+        verbose_name_plural = _("申报职业（工种）")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "occupation"], name="one_entry_per_occupation"),
+        ]
 
 
 def level_range_label(lowest: int, highest: int) -> str:
@@ -369,17 +377,10 @@ class Institution(models.Model):
         return self.status == InstitutionStatus.ACTIVE and day <= self.valid_until
 
 
-class InstitutionOccupation(models.Model):
+class InstitutionOccupation(OccupationScope):
     """An occupation an institution may assess, with its level range; valid 3 years from its filing."""
 
     institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="occupations")
-    occupation = models.ForeignKey(
-        "portal.Occupation", on_delete=models.PROTECT, related_name="+", verbose_name=_("职业（工种）")
-    )
-    lowest_level = models.PositiveSmallIntegerField(_("最低等级"), choices=Level.choices)
-    highest_level = models.PositiveSmallIntegerField(_("最高等级"), choices=Level.choices)
-    basis = models.CharField(_("评价依据"), max_length=20, choices=EvaluationBasis.choices)
-    specification_ref = models.CharField(_("评价规范备案文号"), max_length=80, blank=True)
     status = models.CharField(
         _("状态"), max_length=20, choices=InstitutionStatus.choices, default=InstitutionStatus.ACTIVE
     )
@@ -388,20 +389,12 @@ class InstitutionOccupation(models.Model):
     application = models.ForeignKey(FilingApplication, on_delete=models.PROTECT, related_name="+")
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["occupation__code"]
+    class Meta(OccupationScope.Meta):
         verbose_name = _("备案职业（工种）")
         verbose_name_plural = _("备案职业（工种）")
         constraints = [
             models.UniqueConstraint(fields=["institution", "occupation"], name="one_directory_row_per_occupation"),
         ]
-
-    def __str__(self) -> str:
-        return str(self.occupation)
-
-    @property
-    def level_range(self) -> str:
-        return level_range_label(self.lowest_level, self.highest_level)
 
     def is_valid_on(self, day: dt.date) -> bool:
         return self.status == InstitutionStatus.ACTIVE and day <= self.valid_until and self.institution.is_valid_on(day)
