@@ -599,6 +599,16 @@ def finding_record(
     return finding
 
 
+def findings_record(*, application: FilingApplication, actor: User, rows: list[tuple[int, str, bool, str]]) -> int:
+    """A page of findings (condition, method, satisfied, text), saved together or not at all."""
+    with transaction.atomic():
+        for condition, method, satisfied, text in rows:
+            finding_record(
+                application=application, actor=actor, condition=condition, method=method, satisfied=satisfied, text=text
+            )
+    return len(rows)
+
+
 def missing_findings(panel: ExpertPanel) -> list[tuple[int, str]]:
     done = set(panel.findings.values_list("condition", "method"))
     return [(c, m) for c in Condition.values for m in EvaluationMethod.values if (c, m) not in done]

@@ -78,6 +78,15 @@ def _state_problem(action: str, application: FilingApplication, user) -> list[st
     return None
 
 
+def _step_page(request: HttpRequest, pk: int, action: str) -> tuple[FilingApplication, HttpResponse | None]:
+    """The application for a step page, or the 409 page when its state does not allow the step."""
+    application = selectors.application_detail(user=request.user, pk=pk)
+    problems = _state_problem(action, application, request.user)
+    if problems:
+        return application, _refused(request, application, problems, str(TRANSITIONS[action].label))
+    return application, None
+
+
 def _editable(request: HttpRequest, pk: int) -> tuple[FilingApplication, HttpResponse | None]:
     """The application for a school edit page, or the 409 page when it cannot be edited now."""
     application = selectors.application_detail(user=request.user, pk=pk)
@@ -379,11 +388,10 @@ ACT_HINTS = {
 def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACT_SERVICES:
         raise Http404
-    application = selectors.application_detail(user=request.user, pk=pk)
+    application, refused = _step_page(request, pk, action)
+    if refused:
+        return refused
     transition = TRANSITIONS[action]
-    problems = _state_problem(action, application, request.user)
-    if problems:
-        return _refused(request, application, problems, str(transition.label))
     if action == "consent":
         form = forms.ConsentForm(_posted(request))
         body = services.consent_body_of(request.user)
@@ -417,10 +425,9 @@ def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @roles_required(Role.CENTRE_REVIEWER)
 def panel_form(request: HttpRequest, pk: int) -> HttpResponse:
-    application = selectors.application_detail(user=request.user, pk=pk)
-    problems = _state_problem("form_panel", application, request.user)
-    if problems:
-        return _refused(request, application, problems, str(TRANSITIONS["form_panel"].label))
+    application, refused = _step_page(request, pk, "form_panel")
+    if refused:
+        return refused
     panel = getattr(application, "panel", None)
     members = list(panel.members.all()) if panel else []
     experts = (
@@ -453,24 +460,15 @@ def panel_form(request: HttpRequest, pk: int) -> HttpResponse:
 
 @roles_required(Role.EXPERT)
 def findings(request: HttpRequest, pk: int) -> HttpResponse:
-    application = selectors.application_detail(user=request.user, pk=pk)
-    problems = _state_problem("record_findings", application, request.user)
-    if problems:
-        return _refused(request, application, problems, str(TRANSITIONS["record_findings"].label))
+    application, refused = _step_page(request, pk, "record_findings")
+    if refused:
+        return refused
     panel = application.panel
     form = forms.FindingsForm(_posted(request), findings=panel.findings.all())
     if request.method == "POST" and form.is_valid():
         rows = form.filled_rows()
         try:
-            for condition, method, satisfied, text in rows:
-                services.finding_record(
-                    application=application,
-                    actor=request.user,
-                    condition=condition,
-                    method=method,
-                    satisfied=satisfied,
-                    text=text,
-                )
+            services.findings_record(application=application, actor=request.user, rows=rows)
         except TransitionError as exc:
             return _refused(request, application, exc.messages)
         except ValidationError as exc:
@@ -484,10 +482,9 @@ def findings(request: HttpRequest, pk: int) -> HttpResponse:
 
 @roles_required(Role.EXPERT)
 def conclude(request: HttpRequest, pk: int) -> HttpResponse:
-    application = selectors.application_detail(user=request.user, pk=pk)
-    problems = _state_problem("conclude", application, request.user)
-    if problems:
-        return _refused(request, application, problems, str(TRANSITIONS["conclude"].label))
+    application, refused = _step_page(request, pk, "conclude")
+    if refused:
+        return refused
     form = forms.ConcludeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -518,10 +515,9 @@ def conclude(request: HttpRequest, pk: int) -> HttpResponse:
 
 @roles_required(Role.CENTRE_REVIEWER)
 def confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    application = selectors.application_detail(user=request.user, pk=pk)
-    problems = _state_problem("confirm", application, request.user)
-    if problems:
-        return _refused(request, application, problems, str(TRANSITIONS["confirm"].label))
+    application, refused = _step_page(request, pk, "confirm")
+    if refused:
+        return refused
     codes_needed = application.kind == ApplicationKind.INITIAL
     initial = {"ministry_reported_on": timezone.localdate()}
     if codes_needed:

@@ -270,3 +270,12 @@ def test_directory_suspend_restore_remove_and_renew(cast):
     with pytest.raises(TransitionError):
         services.institution_renew(institution=inst, actor=cast.centre, reason="延续")
     assert inst.history.latest().history_user == cast.centre
+
+
+def test_a_page_of_findings_is_saved_whole_or_not_at_all(cast):
+    app = cast.with_panel()
+    rows = [(1, "document_review", True, "符合"), (2, "site_inspection", True, "  ")]
+    with pytest.raises(ValidationError):
+        services.findings_record(application=app, actor=cast.experts[1], rows=rows)
+    assert not Finding.objects.filter(panel=app.panel).exists()
+    assert services.findings_record(application=app, actor=cast.experts[1], rows=rows[:1]) == 1
