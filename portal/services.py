@@ -124,7 +124,7 @@ def job_start(*, kind: str, actor: User, params: dict | None = None, upload=None
 
 def _set_progress(job_id: int) -> Callable[[int, int, str], None]:
     def progress(done: int, total: int, stage: str = "") -> None:
-        Job.objects.filter(pk=job_id).update(progress=done, total=total, stage=stage[:60])
+        Job.objects.filter(pk=job_id).update(progress=done, total=total, stage=stage[:300])
 
     return progress
 

@@ -1,3 +1,4 @@
+from .counters import Counter
 from .jobs import Job, JobStatus
 from .notifications import Notification
 from .organisations import District, Organisation, OrganisationKind, Role, User, UserRole
@@ -6,6 +7,7 @@ from .reference import CalendarDay, CalendarYear, Occupation, OccupationKind
 __all__ = [
     "CalendarDay",
     "CalendarYear",
+    "Counter",
     "District",
     "Job",
     "JobStatus",

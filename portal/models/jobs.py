@@ -25,7 +25,7 @@ class Job(models.Model):
     status = models.CharField(_("状态"), max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING)
     progress = models.PositiveIntegerField(_("已处理"), default=0)
     total = models.PositiveIntegerField(_("总数"), default=0)
-    stage = models.CharField(_("阶段"), max_length=60, blank=True)
+    stage = models.CharField(_("阶段"), max_length=300, blank=True)  # may be portal.i18n.stored() text
     params = models.JSONField(_("参数"), default=dict, blank=True)
     input_file = models.FileField(_("上传文件"), upload_to="jobs/%Y/%m/", blank=True)
     input_name = models.CharField(_("文件名"), max_length=200, blank=True)
