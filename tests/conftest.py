@@ -10,6 +10,9 @@ from tests import factories
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# @pytest.mark.needs("chromium", ...): missing system packages are listed at the end of every run.
+pytest_plugins = ["tests.sysdeps_plugin"]
+
 
 @pytest.fixture(autouse=True)
 def _eager_celery(settings):

@@ -165,10 +165,12 @@ def _walk(expectations, objects, people):
     return failures
 
 
+@pytest.mark.needs("pango")  # the objects include filed applications
 def test_every_url_as_every_role(objects, people):
     assert _walk(EXPECTATIONS, objects, people) == []
 
 
+@pytest.mark.needs("pango")
 def test_objects_outside_the_users_scope_are_not_found(objects, people):
     assert _walk(OUT_OF_SCOPE, objects, people) == []
 

@@ -17,6 +17,7 @@ from tests import factories
 # serialized_rollback makes pytest-django serialize the migrated database, which conftest.py
 # reloads around these tests (see its docstring for why Django's own reload does not apply).
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark.append(pytest.mark.needs("chromium"))
 
 BAD_LOGIN = "用户名或密码不正确"
 LOCKED_OUT = "账号已暂时锁定"
@@ -45,6 +46,7 @@ def submit_login(page: Page, username: str, password: str) -> None:
         page.locator("main form button[type=submit]").click()
 
 
+@pytest.mark.needs("pango")  # seed_demo files applications: receipt PDFs
 def test_every_demo_user_logs_in_and_out(browser_context_factory, artifacts_dir):
     logins = demo_logins()
     roles_seen = {role for _username, roles, _org in logins for role in roles.split(",")}

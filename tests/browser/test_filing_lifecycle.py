@@ -33,6 +33,7 @@ from tests.institutions.builders import pdf
 
 # Same database handling as test_demo_logins.py (see conftest.py's docstring).
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark.append(pytest.mark.needs("chromium"))
 
 PASSWORD = "lifecycle-pass-2026"
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -119,6 +120,7 @@ def evidence_pdf(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.needs("pango", "cjk-font", "poppler-utils")  # the receipt, read back
 def test_application_goes_from_draft_to_the_public_directory(
     browser_context_factory, artifacts_dir, evidence_pdf, tmp_path
 ):

@@ -8,11 +8,12 @@ import time_machine
 from institutions import selectors
 from institutions.models import Institution, InstitutionStatus
 from institutions.tasks import run_directory_expiry
+from portal.i18n import shown
 from portal.models import Notification
 from tests import factories
 from tests.institutions.builders import Cast
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.needs("pango")]  # filed institutions have receipt PDFs
 
 START = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 
@@ -32,7 +33,8 @@ def run_on(day: dt.date) -> dict:
 
 
 def reminders_for(cast) -> list[str]:
-    return list(Notification.objects.filter(recipient=cast.staff).order_by("id").values_list("title", flat=True))
+    titles = Notification.objects.filter(recipient=cast.staff).order_by("id").values_list("title", flat=True)
+    return [shown(t) for t in titles]
 
 
 def test_reminders_go_out_once_at_each_threshold_and_the_entry_expires_after_its_end_date(filed):
@@ -55,7 +57,7 @@ def test_reminders_go_out_once_at_each_threshold_and_the_entry_expires_after_its
     assert run_on(end + dt.timedelta(days=1)) == {"expired_institutions": 0, "expired_occupations": 0, "reminders": 0}
     inst.refresh_from_db()
     assert inst.status == InstitutionStatus.EXPIRED
-    assert inst.history.latest().history_change_reason == "有效期届满，自动过期"
+    assert shown(inst.history.latest().history_change_reason) == "有效期届满，自动过期"
     assert not selectors.plannable_occupations(institution=inst, on=end + dt.timedelta(days=1)).exists()
     assert len(reminders_for(cast)) == 3
 

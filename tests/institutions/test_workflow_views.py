@@ -220,6 +220,7 @@ def test_evidence_cannot_be_deleted_once_submitted(cast):
 # --- The whole way through the pages ---------------------------------------------------
 
 
+@pytest.mark.needs("pango")
 def test_a_filing_runs_from_draft_to_receipt_through_the_pages(cast):
     staff, dept, centre = client_for(cast.staff), client_for(cast.dept), client_for(cast.centre)
     response = staff.post(reverse("institutions:application_create"), {"kind": "initial"})
