@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from portal.i18n import shown
 from portal.models import (
     CalendarDay,
     CalendarYear,
@@ -66,12 +67,23 @@ class CalendarDayAdmin(SimpleHistoryAdmin):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "created_by", "status", "progress", "total", "created_at")
+    list_display = ("id", "kind", "created_by", "status", "progress", "total", "attempts", "created_at", "heartbeat_at")
     list_filter = ("kind", "status")
     readonly_fields = [f.name for f in Job._meta.fields]
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("title", "recipient", "created_at", "read_at")
+    list_display = ("shown_title", "recipient", "created_at", "read_at", "email_status", "email_attempts")
+    list_display_links = ("shown_title",)
+    list_filter = ("email_status",)
+    readonly_fields = ("shown_error",)
     list_select_related = ("recipient",)
+
+    @admin.display(description=_("标题"))
+    def shown_title(self, obj: Notification) -> str:
+        return shown(obj.title)
+
+    @admin.display(description=_("邮件发送错误"))
+    def shown_error(self, obj: Notification) -> str:
+        return shown(obj.email_error)

@@ -10,6 +10,7 @@ class PortalConfig(AppConfig):
         from portal import imports, signals  # noqa: F401
 
         imports.register_job_kinds()
-        from portal.home import register_home_panel, unread_notifications_panel
+        from portal.home import failed_emails_panel, register_home_panel, unread_notifications_panel
 
         register_home_panel(unread_notifications_panel)
+        register_home_panel(failed_emails_panel)

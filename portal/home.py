@@ -46,11 +46,33 @@ def unread_notifications_panel(user) -> HomePanel | None:
     from django.utils.timezone import localtime
     from django.utils.translation import gettext as _
 
+    from portal.i18n import shown
+
     unread = list(user.notifications.filter(read_at__isnull=True).order_by("-created_at")[:5])
     items = [
-        HomeItem(n.title, reverse("notification_list"), meta=localtime(n.created_at).strftime("%m-%d %H:%M"))
+        HomeItem(shown(n.title), reverse("notification_list"), meta=localtime(n.created_at).strftime("%m-%d %H:%M"))
         for n in unread
     ]
     return HomePanel(
         _("未读通知"), items, empty_text=_("没有未读通知。"), more_url=reverse("notification_list"), order=90
     )
+
+
+def failed_emails_panel(user) -> HomePanel | None:
+    """System administrators see e-mails the outbox gave up on (portal.services.notification_emails_send)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from portal.i18n import shown
+    from portal.models import EmailStatus, Notification, Role
+
+    if not (user.is_superuser or user.has_role(Role.SYSTEM_ADMIN)):
+        return None
+    failed = Notification.objects.filter(email_status=EmailStatus.FAILED)
+    count = failed.count()
+    if not count:
+        return None
+    url = reverse("admin:portal_notification_changelist") + f"?email_status__exact={EmailStatus.FAILED}"
+    latest = failed.select_related("recipient").order_by("-created_at")[:5]
+    items = [HomeItem(f"{n.recipient} · {shown(n.title)}", url, meta=shown(n.email_error)) for n in latest]
+    return HomePanel(_("邮件发送失败（%(n)s 封）") % {"n": count}, items, more_url=url, order=5)

@@ -7,16 +7,35 @@ and reason on the history row a save writes.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Model
-from django.utils import timezone
+from django.core.mail import send_mail
+from django.db import connection, connections, transaction
+from django.db.models import F, Model, Q
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from portal.models import CalendarDay, CalendarYear, Job, JobStatus, Notification, Occupation, Role, User
+from portal.i18n import shown, stored
+from portal.models import (
+    CalendarDay,
+    CalendarYear,
+    EmailStatus,
+    Job,
+    JobStatus,
+    Notification,
+    Occupation,
+    Role,
+    User,
+)
+from portal.models.jobs import job_heartbeat_seconds, job_stale_seconds
+from portal.queue import enqueue, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -54,22 +73,38 @@ def upsert_rows(
 
 
 # --- Notifications ---------------------------------------------------------------------
+#
+# A notification row is also the e-mail outbox: ``notify`` marks rows whose recipient has an
+# address as pending, and ``notification_emails_send`` delivers them, kicked after commit and
+# swept every minute by ``portal.tasks.send_pending_emails``. A broker outage delays e-mail,
+# it never loses it.
 
 
 def notify(*, recipients: Iterable[User], title: str, body: str = "", link: str = "") -> list[Notification]:
-    """Create in-portal notifications; queue e-mail for recipients with an address once committed.
+    """Create in-portal notifications; e-mail recipients with an address once committed.
 
-    Called inside a service's transaction, the rows roll back with it and no mail leaves.
+    ``title`` and ``body`` should be ``portal.i18n.stored()`` text so that each reader (and each
+    e-mail) gets them in their own language. Called inside a service's transaction, the rows
+    roll back with it and no mail leaves.
     """
     unique = {u.pk: u for u in recipients if u.is_active}
     rows = Notification.objects.bulk_create(
-        [Notification(recipient=u, title=title, body=body, link=link) for u in unique.values()]
+        [
+            Notification(
+                recipient=u,
+                title=title,
+                body=body,
+                link=link,
+                email_status=EmailStatus.PENDING if u.email else EmailStatus.NONE,
+            )
+            for u in unique.values()
+        ]
     )
-    email_ids = [n.pk for n in rows if n.recipient.email and n.pk]
+    email_ids = [n.pk for n in rows if n.email_status == EmailStatus.PENDING and n.pk]
     if email_ids:
         from portal.tasks import send_notification_emails
 
-        transaction.on_commit(lambda: send_notification_emails.delay(email_ids))
+        enqueue_on_commit(send_notification_emails, email_ids)
     return rows
 
 
@@ -80,7 +115,81 @@ def notification_mark_read(*, user: User, notification: Notification | None = No
     return qs.update(read_at=timezone.now())
 
 
+def email_max_attempts() -> int:
+    return int(getattr(settings, "PORTAL_EMAIL_MAX_ATTEMPTS", 8))
+
+
+def email_retry_delay(attempts: int) -> timedelta:
+    """Backoff after the ``attempts``-th failure: 1, 2, 4 … minutes, at most an hour."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+# A claim older than this whose worker never reported back: the mail may or may not have left.
+EMAIL_CLAIM_TIMEOUT = timedelta(minutes=15)
+
+
+def notification_emails_send(*, ids: Iterable[int] | None = None, now=None, limit: int = 200) -> int:
+    """Send due pending e-mails (only ``ids`` if given); returns how many were sent.
+
+    Safe to run any number of times at once: each row is claimed by a conditional update
+    before its mail leaves, so no e-mail is sent twice. A failure is counted and retried with
+    backoff; after ``PORTAL_EMAIL_MAX_ATTEMPTS`` the row is marked failed for administrators.
+    """
+    now = now or timezone.now()
+    # A sender that died between claim and report: never re-sent (it may have left), shown as failed.
+    Notification.objects.filter(email_status=EmailStatus.SENDING, email_next_at__lt=now - EMAIL_CLAIM_TIMEOUT).update(
+        email_status=EmailStatus.FAILED, email_error=str(stored(gettext_lazy("发送过程中断，无法确认邮件是否已发出。")))
+    )
+    due = Notification.objects.filter(email_status=EmailStatus.PENDING).filter(
+        Q(email_next_at__isnull=True) | Q(email_next_at__lte=now)
+    )
+    if ids is not None:
+        due = due.filter(pk__in=list(ids))
+    sent = 0
+    for pk in list(due.order_by("pk").values_list("pk", flat=True)[:limit]):
+        sent += _email_one(pk, now=now)
+    return sent
+
+
+def _email_one(pk: int, *, now) -> int:
+    claimed = Notification.objects.filter(pk=pk, email_status=EmailStatus.PENDING).update(
+        email_status=EmailStatus.SENDING, email_attempts=F("email_attempts") + 1, email_next_at=now
+    )
+    if not claimed:
+        return 0  # another sender has it
+    n = Notification.objects.select_related("recipient").get(pk=pk)
+    claim = Notification.objects.filter(pk=pk, email_status=EmailStatus.SENDING)
+    recipient = n.recipient
+    if not recipient.email or not recipient.is_active:
+        claim.update(email_status=EmailStatus.NONE)
+        return 0
+    try:
+        with translation.override(recipient.language or settings.LANGUAGE_CODE):
+            subject = " ".join(f"[{settings.PORTAL_NAME}] {shown(n.title)}".split())
+            body = shown(n.body)
+            if n.link:
+                body += f"\n\n{getattr(settings, 'PORTAL_BASE_URL', '').rstrip('/')}{n.link}"
+        send_mail(subject, body, None, [recipient.email])
+    except Exception as exc:  # noqa: BLE001 - SMTP, DNS and header errors alike: counted and retried
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        if n.email_attempts >= email_max_attempts():
+            claim.update(email_status=EmailStatus.FAILED, email_error=error)
+            logger.error("e-mail of notification %s failed for good (%s attempts): %s", pk, n.email_attempts, error)
+        else:
+            retry_at = now + email_retry_delay(n.email_attempts)
+            claim.update(email_status=EmailStatus.PENDING, email_error=error, email_next_at=retry_at)
+            logger.warning("e-mail of notification %s failed (attempt %s), retry: %s", pk, n.email_attempts, error)
+        return 0
+    claim.update(email_status=EmailStatus.SENT, emailed_at=timezone.now(), email_error="")
+    return 1
+
+
 # --- Background jobs -------------------------------------------------------------------
+#
+# A job row is the source of truth, the broker only a doorbell. ``job_start`` rings it after
+# commit; ``job_run`` claims the row (pending -> running) so a duplicate delivery does nothing;
+# the running worker beats a heartbeat; ``job_sweep`` (every minute) re-sends pending jobs the
+# broker never got and retries, or fails with a clear message, jobs whose worker went silent.
 
 
 class JobFailed(Exception):
@@ -88,11 +197,14 @@ class JobFailed(Exception):
 
     def __init__(self, errors: list[str]):
         self.errors = errors
-        super().__init__("; ".join(errors[:3]))
+        super().__init__("; ".join(str(e) for e in errors[:3]))
 
 
 @dataclass
 class JobKind:
+    """A kind of job. ``handler(job, progress)`` must be all-or-nothing (write in one transaction):
+    a job whose worker dies is run again from the start."""
+
     label: str
     handler: Callable[[Job, Callable[[int, int, str], None]], dict]
     may_start: Callable[[User, dict], bool]
@@ -106,6 +218,10 @@ def register_job_kind(name: str, kind: JobKind) -> None:
     JOB_KINDS[name] = kind
 
 
+def job_max_attempts() -> int:
+    return int(getattr(settings, "PORTAL_JOB_MAX_ATTEMPTS", 3))
+
+
 def job_start(*, kind: str, actor: User, params: dict | None = None, upload=None) -> Job:
     params = params or {}
     job_kind = JOB_KINDS[kind]
@@ -116,59 +232,190 @@ def job_start(*, kind: str, actor: User, params: dict | None = None, upload=None
         job.input_name = upload.name[:200]
         job.input_file.save(upload.name, upload, save=False)
     job.save()
-    from portal.tasks import run_job
-
-    transaction.on_commit(lambda: run_job.delay(job.pk))
+    transaction.on_commit(lambda: _job_send(job.pk), robust=True)
     return job
 
 
+def _job_send(job_id: int) -> bool:
+    """Hand a pending job to the broker; remember when it got there (the sweep re-sends otherwise)."""
+    from portal.tasks import run_job
+
+    sent_at = timezone.now()
+    if not enqueue(run_job, job_id):
+        return False
+    Job.objects.filter(pk=job_id, queued_at__isnull=True).update(queued_at=sent_at)
+    return True
+
+
+def _stage_text(stage) -> str:
+    """A stage message as stored text when it is a lazy translation, cut to the column's size."""
+    if isinstance(stage, Promise):
+        text = stored(stage)
+        return text if len(text) <= 300 else shown(text)[:300]
+    return str(stage or "")[:300]
+
+
 def _set_progress(job_id: int) -> Callable[[int, int, str], None]:
-    def progress(done: int, total: int, stage: str = "") -> None:
-        Job.objects.filter(pk=job_id).update(progress=done, total=total, stage=stage[:300])
+    def progress(done: int, total: int, stage="") -> None:
+        Job.objects.filter(pk=job_id).update(
+            progress=done, total=total, stage=_stage_text(stage), heartbeat_at=timezone.now()
+        )
 
     return progress
 
 
+class _Heartbeat:
+    """Marks a running job alive every few seconds from a side thread, however long a step takes.
+
+    Only where it can help and not hurt: on a server database, outside a transaction (a real
+    worker). In-process runs inside a transaction (tests) or on SQLite rely on progress reports.
+    """
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self):
+        if connection.vendor != "sqlite" and not connection.in_atomic_block:
+            self.thread = threading.Thread(target=self._beat, name=f"job-{self.job_id}-heartbeat", daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
+    def _beat(self) -> None:
+        try:
+            while not self.stop.wait(job_heartbeat_seconds()):
+                Job.objects.filter(pk=self.job_id, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
+        except Exception:  # noqa: BLE001 - a missed heartbeat only makes the sweep look sooner
+            logger.warning("heartbeat of job %s stopped", self.job_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+
 def job_run(*, job_id: int) -> None:
-    """Run a queued job once; a job already started by another worker is left alone."""
+    """Run a queued job once; a job already claimed (by another worker or delivery) is left alone."""
+    now = timezone.now()
     claimed = Job.objects.filter(pk=job_id, status=JobStatus.PENDING).update(
-        status=JobStatus.RUNNING, started_at=timezone.now()
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1, progress=0
     )
     if not claimed:
         return
     job = Job.objects.select_related("created_by").get(pk=job_id)
-    handler = JOB_KINDS[job.kind].handler
-    try:
-        result = handler(job, _set_progress(job.pk))
-    except JobFailed as exc:
-        _finish(job, JobStatus.FAILED, errors=exc.errors)
-    except Exception:  # noqa: BLE001 - the user sees a clear failure, the log keeps the trace
-        logger.exception("job %s failed", job.pk)
-        _finish(job, JobStatus.FAILED, errors=[_("任务执行出错，请稍后重试或联系系统管理员。")])
-    else:
-        _finish(job, JobStatus.SUCCEEDED, result=result)
+    job_kind = JOB_KINDS.get(job.kind)
+    if job_kind is None:
+        logger.error("job %s: kind %r is not registered in this worker", job.pk, job.kind)
+        _finish(job, JobStatus.FAILED, errors=[stored(gettext_lazy("任务执行出错，请稍后重试或联系系统管理员。"))])
+        return
+    with _Heartbeat(job.pk):
+        try:
+            result = job_kind.handler(job, _set_progress(job.pk))
+        except JobFailed as exc:
+            _finish(job, JobStatus.FAILED, errors=[_stage_text(e) if isinstance(e, Promise) else e for e in exc.errors])
+        except Exception:  # noqa: BLE001 - the user sees a clear failure, the log keeps the trace
+            logger.exception("job %s failed", job.pk)
+            _finish(job, JobStatus.FAILED, errors=[stored(gettext_lazy("任务执行出错，请稍后重试或联系系统管理员。"))])
+        else:
+            _finish(job, JobStatus.SUCCEEDED, result=result)
 
 
-def _finish(job: Job, status: str, *, result: dict | None = None, errors: list[str] | None = None) -> None:
-    job.refresh_from_db(fields=["progress", "total"])  # the handler reported progress by update()
-    job.status = status
-    job.result = result or {}
-    job.errors = errors or []
-    job.finished_at = timezone.now()
+def _finish(job: Job, status: str, *, result: dict | None = None, errors: list[str] | None = None) -> bool:
+    """Record the outcome of the attempt this worker claimed and tell its creator; False if the
+    sweep took the job back meanwhile (this worker was taken for dead)."""
+    current = Job.objects.filter(pk=job.pk).values("progress", "total").first() or {}
+    values: dict = {
+        "status": status,
+        "result": result or {},
+        "errors": errors or [],
+        "finished_at": timezone.now(),
+        "heartbeat_at": timezone.now(),
+    }
     if status == JobStatus.SUCCEEDED:
-        job.progress = job.total = max(job.total, job.progress)
-        job.stage = _("完成")
-    job.save(update_fields=["status", "result", "errors", "finished_at", "progress", "total", "stage"])
-    label = JOB_KINDS[job.kind].label
-    title = (
-        _("%(label)s已完成") % {"label": label}
-        if status == JobStatus.SUCCEEDED
-        else _("%(label)s失败") % {"label": label}
-    )
+        done = max(current.get("total", 0), current.get("progress", 0))
+        values.update(progress=done, total=done, stage=stored(gettext_lazy("完成")))
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(**values)
+        if updated:
+            _notify_job_outcome(job, status)
+    return bool(updated)
+
+
+def _notify_job_outcome(job: Job, status: str) -> None:
     from django.urls import reverse
 
-    with transaction.atomic():
-        notify(recipients=[job.created_by], title=title, link=reverse("job_detail", args=[job.pk]))
+    kind = JOB_KINDS.get(job.kind)
+    label = kind.label if kind else job.kind
+    title = (
+        stored(gettext_lazy("%(label)s已完成"), label=label)
+        if status == JobStatus.SUCCEEDED
+        else stored(gettext_lazy("%(label)s失败"), label=label)
+    )
+    notify(recipients=[job.created_by], title=title, link=reverse("job_detail", args=[job.pk]))
+
+
+def job_sweep(*, now=None) -> dict:
+    """Re-send pending jobs the broker never got; retry or fail running jobs whose worker is silent.
+
+    Run every minute by ``portal.tasks.sweep_jobs``. Idempotent and safe alongside workers: every
+    change is a conditional update on the state it saw.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=job_stale_seconds())
+    retried, failed = [], []
+    silent = Job.objects.filter(status=JobStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
+    )
+    for job in silent.select_related("created_by"):
+        same = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts)
+        if job.attempts < job_max_attempts():
+            if same.update(
+                status=JobStatus.PENDING,
+                progress=0,
+                heartbeat_at=None,
+                queued_at=None,
+                stage=stored(gettext_lazy("执行中断，等待第%(n)s次尝试"), n=job.attempts + 1),
+            ):
+                logger.warning("job %s: worker silent since %s, retrying", job.pk, job.last_sign_of_life)
+                retried.append(job.pk)
+            continue
+        with transaction.atomic():
+            if same.update(
+                status=JobStatus.FAILED,
+                finished_at=now,
+                result={"interrupted": True},
+                stage=stored(gettext_lazy("执行中断")),
+                errors=[
+                    stored(
+                        gettext_lazy(
+                            "任务执行中断：后台处理进程意外停止，已尝试%(n)s次仍未完成。"
+                            "没有写入任何数据，请重新上传或重试。"
+                        ),
+                        n=job.attempts,
+                    )
+                ],
+            ):
+                logger.error("job %s: worker silent after %s attempts, failed", job.pk, job.attempts)
+                _notify_job_outcome(job, JobStatus.FAILED)
+                failed.append(job.pk)
+    resend_before = now - JOB_RESEND_AFTER
+    unsent = Job.objects.filter(status=JobStatus.PENDING, created_at__lt=resend_before).filter(
+        Q(queued_at__isnull=True) | Q(queued_at__lt=resend_before)
+    )
+    resent = 0
+    for pk in dict.fromkeys([*retried, *unsent.order_by("pk").values_list("pk", flat=True)[:500]]):
+        if _job_send(pk):
+            resent += 1
+            Job.objects.filter(pk=pk, status=JobStatus.PENDING).update(queued_at=timezone.now())
+    return {"retried": len(retried), "failed": len(failed), "sent": resent}
+
+
+# A pending job not picked up this long after it was (re-)sent is sent again: the broker may
+# have lost it (never reached it, or Redis restarted without persistence). Duplicates are harmless.
+JOB_RESEND_AFTER = timedelta(minutes=1)
 
 
 # --- Working-day calendar --------------------------------------------------------------

@@ -106,6 +106,9 @@ DATABASES = {
         env="DATABASE_URL",
         default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        # A persistent connection the database dropped (restart, failover, idle kill) is noticed
+        # at the start of the next request and re-opened, instead of one 500 per worker.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -208,6 +211,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "calendar-coverage": {"task": "portal.tasks.check_calendar_coverage", "schedule": crontab(hour=8, minute=5)},
     "directory-expiry": {"task": "institutions.tasks.run_directory_expiry", "schedule": crontab(hour=0, minute=15)},
+    # The outbox and the job sweep: what a broker outage or a killed worker left behind (portal/tasks.py).
+    "send-pending-emails": {"task": "portal.tasks.send_pending_emails", "schedule": timedelta(minutes=1)},
+    "sweep-jobs": {"task": "portal.tasks.sweep_jobs", "schedule": timedelta(minutes=1)},
 }
 
 # A separate Redis database for the cache keeps cache.clear() away from queued tasks.

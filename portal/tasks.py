@@ -1,11 +1,14 @@
+"""Celery tasks of the portal: thin wrappers around services, safe to run twice.
+
+The database holds the work (job rows, the notification outbox); a task is only a doorbell.
+Two beat jobs catch whatever a broker outage or a dead worker left behind:
+``send_pending_emails`` and ``sweep_jobs``, every minute.
+"""
+
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
 from django.utils import timezone
-
-from portal.models import Notification
 
 
 @shared_task
@@ -15,18 +18,28 @@ def run_job(job_id: int) -> None:
     job_run(job_id=job_id)
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task
 def send_notification_emails(notification_ids: list[int]) -> int:
-    sent = 0
-    pending = Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).select_related("recipient")
-    for n in pending:
-        if not n.recipient.email:
-            continue
-        body = n.body + (f"\n\n{n.link}" if n.link else "")
-        send_mail(f"[{settings.PORTAL_NAME}] {n.title}", body, None, [n.recipient.email])
-        # Conditional update: a retried task never mails the same notification twice.
-        sent += Notification.objects.filter(pk=n.pk, emailed_at__isnull=True).update(emailed_at=timezone.now())
-    return sent
+    """The on-commit kick for fresh notifications; the beat job sends whatever this misses."""
+    from portal.services import notification_emails_send
+
+    return notification_emails_send(ids=notification_ids)
+
+
+@shared_task
+def send_pending_emails() -> int:
+    """Every minute: send due e-mails of the outbox (never sent, or due for a retry)."""
+    from portal.services import notification_emails_send
+
+    return notification_emails_send()
+
+
+@shared_task
+def sweep_jobs() -> dict:
+    """Every minute: re-send jobs the broker never got; retry or fail jobs whose worker died."""
+    from portal.services import job_sweep
+
+    return job_sweep()
 
 
 @shared_task

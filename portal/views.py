@@ -12,13 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from portal import selectors, services
 from portal.access import CITYWIDE_ROLES, login_only, public, roles_required
 from portal.forms import ExcelUploadForm
 from portal.home import panels_for
 from portal.imports import occupation_template as occupation_template_bytes
-from portal.models import CalendarDay, CalendarYear, Role
+from portal.models import CalendarDay, CalendarYear, Role, User
 from portal.services import JOB_KINDS
 
 REFERENCE_ROLES = CITYWIDE_ROLES | {Role.SCHOOL_STAFF, Role.DISTRICT_HR_OFFICER}
@@ -33,6 +34,19 @@ def xlsx_response(data: bytes, filename: str) -> HttpResponse:
 @login_only
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"panels": panels_for(request.user)})
+
+
+@public
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """Django's language switch; a logged-in user's choice is also kept as their language, so that
+    e-mails to them are written in it (portal.services.notification_emails_send)."""
+    response = set_language(request)
+    code = request.POST.get("language")
+    user = request.user
+    chosen = request.method == "POST" and code in dict(settings.LANGUAGES)
+    if chosen and user.is_authenticated and code != user.language:
+        User.objects.filter(pk=user.pk).update(language=code)  # a preference, not an audited change
+    return response
 
 
 @login_only

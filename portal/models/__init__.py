@@ -1,6 +1,6 @@
 from .counters import Counter
 from .jobs import Job, JobStatus
-from .notifications import Notification
+from .notifications import EmailStatus, Notification
 from .organisations import District, Organisation, OrganisationKind, Role, User, UserRole
 from .reference import CalendarDay, CalendarYear, Occupation, OccupationKind
 
@@ -9,6 +9,7 @@ __all__ = [
     "CalendarYear",
     "Counter",
     "District",
+    "EmailStatus",
     "Job",
     "JobStatus",
     "Notification",

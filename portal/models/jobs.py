@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -34,11 +37,24 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # Resilience: when the job was last handed to the broker (None: never reached it), how many
+    # times a worker claimed it, and the running worker's last sign of life. The sweep
+    # (portal.services.job_sweep) re-sends pending jobs and retries or fails silent running ones.
+    queued_at = models.DateTimeField(_("入队时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
+    heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("后台任务")
         verbose_name_plural = _("后台任务")
+        indexes = [
+            models.Index(
+                fields=["status", "created_at"],
+                name="job_unfinished_idx",
+                condition=models.Q(status__in=["pending", "running"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
@@ -54,3 +70,28 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {JobStatus.SUCCEEDED, JobStatus.FAILED}
+
+    @property
+    def last_sign_of_life(self):
+        return self.heartbeat_at or self.started_at
+
+    @property
+    def is_stale(self) -> bool:
+        """Running, but its worker has not reported for longer than a heartbeat allows."""
+        if self.status != JobStatus.RUNNING or self.last_sign_of_life is None:
+            return False
+        return self.last_sign_of_life < timezone.now() - timedelta(seconds=job_stale_seconds())
+
+    @property
+    def was_interrupted(self) -> bool:
+        return bool(self.result.get("interrupted")) if isinstance(self.result, dict) else False
+
+
+def job_heartbeat_seconds() -> int:
+    """How often a running job reports that its worker is alive."""
+    return int(getattr(settings, "PORTAL_JOB_HEARTBEAT_SECONDS", 15))
+
+
+def job_stale_seconds() -> int:
+    """Silence after which a running job's worker is taken for dead (several missed heartbeats)."""
+    return int(getattr(settings, "PORTAL_JOB_STALE_SECONDS", 120))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -104,7 +105,12 @@ class User(AbstractUser):
     )
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    # The language this person reads the portal in: e-mails to them are written in it. Set by the
+    # language switch; a preference, so not part of the audit history.
+    language = models.CharField(
+        _("界面语言"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    history = HistoricalRecords(excluded_fields=["password", "last_login", "language"])
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("用户")
