@@ -203,7 +203,8 @@ class JobFailed(Exception):
 @dataclass
 class JobKind:
     """A kind of job. ``handler(job, progress)`` must be all-or-nothing (write in one transaction):
-    a job whose worker dies is run again from the start."""
+    a job whose worker dies is run again from the start. It reports progress only through
+    ``progress(done, total, stage)`` (a lazy translation for ``stage``), never by writing the job row."""
 
     label: str
     handler: Callable[[Job, Callable[[int, int, str], None]], dict]
@@ -265,32 +266,64 @@ def _set_progress(job_id: int) -> Callable[[int, int, str], None]:
 
 
 class _Heartbeat:
-    """Marks a running job alive every few seconds from a side thread, however long a step takes.
+    """Keeps a running job's row alive and its progress current, from a side thread.
 
-    Only where it can help and not hurt: on a server database, outside a transaction (a real
-    worker). In-process runs inside a transaction (tests) or on SQLite rely on progress reports.
+    The handler's progress reports are handed to this thread, which writes them on its own
+    connection (at most twice a second) and otherwise marks the job alive every
+    ``PORTAL_JOB_HEARTBEAT_SECONDS``. So progress shows while the handler holds a long
+    transaction, and the heartbeat goes on however long one step takes. Only where it helps: on
+    a server database outside a transaction (a real worker); in-process runs inside a
+    transaction (tests) or on SQLite write progress directly.
     """
 
     def __init__(self, job_id: int):
         self.job_id = job_id
         self.stop = threading.Event()
+        self.wake = threading.Event()
+        self.lock = threading.Lock()
+        self.pending: tuple | None = None
+        self.report: Callable | None = None
         self.thread: threading.Thread | None = None
 
     def __enter__(self):
         if connection.vendor != "sqlite" and not connection.in_atomic_block:
             self.thread = threading.Thread(target=self._beat, name=f"job-{self.job_id}-heartbeat", daemon=True)
-            self.thread.start()
         return self
+
+    def wrap(self, report: Callable[[int, int, str], None]) -> Callable[[int, int, str], None]:
+        """The progress callback to give the handler."""
+        self.report = report
+        if self.thread is None:
+            return report
+
+        def progress(done: int, total: int, stage="") -> None:
+            with self.lock:
+                self.pending = (done, total, stage)
+            self.wake.set()
+
+        self.thread.start()
+        return progress
 
     def __exit__(self, *exc_info):
         self.stop.set()
-        if self.thread is not None:
-            self.thread.join(timeout=10)
+        self.wake.set()
+        if self.thread is not None and self.thread.is_alive():
+            self.thread.join(timeout=30)
 
     def _beat(self) -> None:
         try:
-            while not self.stop.wait(job_heartbeat_seconds()):
-                Job.objects.filter(pk=self.job_id, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
+            while True:
+                self.wake.wait(timeout=job_heartbeat_seconds())
+                self.wake.clear()
+                with self.lock:
+                    pending, self.pending = self.pending, None
+                if pending is not None:
+                    self.report(*pending)  # also the heartbeat
+                else:
+                    Job.objects.filter(pk=self.job_id, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
+                if self.stop.is_set():
+                    return
+                self.stop.wait(0.5)  # at most two progress writes a second
         except Exception:  # noqa: BLE001 - a missed heartbeat only makes the sweep look sooner
             logger.warning("heartbeat of job %s stopped", self.job_id, exc_info=True)
         finally:
@@ -311,16 +344,16 @@ def job_run(*, job_id: int) -> None:
         logger.error("job %s: kind %r is not registered in this worker", job.pk, job.kind)
         _finish(job, JobStatus.FAILED, errors=[stored(gettext_lazy("任务执行出错，请稍后重试或联系系统管理员。"))])
         return
-    with _Heartbeat(job.pk):
+    with _Heartbeat(job.pk) as heartbeat:
         try:
-            result = job_kind.handler(job, _set_progress(job.pk))
+            outcome = (JobStatus.SUCCEEDED, job_kind.handler(job, heartbeat.wrap(_set_progress(job.pk))), None)
         except JobFailed as exc:
-            _finish(job, JobStatus.FAILED, errors=[_stage_text(e) if isinstance(e, Promise) else e for e in exc.errors])
+            outcome = (JobStatus.FAILED, None, [_stage_text(e) if isinstance(e, Promise) else e for e in exc.errors])
         except Exception:  # noqa: BLE001 - the user sees a clear failure, the log keeps the trace
             logger.exception("job %s failed", job.pk)
-            _finish(job, JobStatus.FAILED, errors=[stored(gettext_lazy("任务执行出错，请稍后重试或联系系统管理员。"))])
-        else:
-            _finish(job, JobStatus.SUCCEEDED, result=result)
+            outcome = (JobStatus.FAILED, None, [stored(gettext_lazy("任务执行出错，请稍后重试或联系系统管理员。"))])
+    status, result, errors = outcome  # the heartbeat thread has written the last progress report
+    _finish(job, status, result=result, errors=errors)
 
 
 def _finish(job: Job, status: str, *, result: dict | None = None, errors: list[str] | None = None) -> bool:
