@@ -17,3 +17,6 @@ class InstitutionsConfig(AppConfig):
         register_home_panel(home.filing_panel)
         register_menu(_("备案申请"), "institutions:application_list", SCHOOL_VIEWER_ROLES | {Role.EXPERT})
         register_directory_menu()
+        from institutions import signals
+
+        signals.connect()

@@ -20,9 +20,11 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 
 from institutions import selectors
+from institutions.directory_cache import cached_for_anonymous
 from institutions.directory_forms import DirectorySearchForm
 from institutions.models import Institution, InstitutionStatus
 from portal.access import public
+from portal.i18n import shown
 
 PAGE_SIZE = 20
 PUBLIC_MAX_AGE = 300  # seconds a shared cache may keep a public page
@@ -75,7 +77,7 @@ def mark_statuses(institutions: Iterable[Institution], today: dt.date | None = N
         elif inst.status == InstitutionStatus.ACTIVE:  # past its date, job not yet run
             inst.public_reason = _("有效期届满")
         else:
-            inst.public_reason = inst.status_reason
+            inst.public_reason = shown(inst.status_reason)  # the expiry job stores it for every reader
         for row in inst.occupations.all():
             own = shown_status(row.status, row.valid_until, today)
             row.shown_status = inst.shown_status if inst.shown_status != InstitutionStatus.ACTIVE else own
@@ -86,6 +88,7 @@ def mark_statuses(institutions: Iterable[Institution], today: dt.date | None = N
 
 @public
 @publicly_cacheable
+@cached_for_anonymous
 def directory_list(request: HttpRequest) -> HttpResponse:
     form = DirectorySearchForm(request.GET or None)
     filters = form.filters()
@@ -100,6 +103,7 @@ def directory_list(request: HttpRequest) -> HttpResponse:
 
 @public
 @publicly_cacheable
+@cached_for_anonymous
 def directory_detail(request: HttpRequest, pk: int) -> HttpResponse:
     institution = get_object_or_404(selectors.directory(), pk=pk)
     mark_statuses([institution])

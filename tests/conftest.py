@@ -49,6 +49,14 @@ def _chinese_first():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_directory_cache():
+    """Cached public directory pages never outlive a test: each test's rows are rolled back."""
+    from institutions.directory_cache import forget_pages
+
+    forget_pages()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
