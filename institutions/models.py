@@ -12,9 +12,12 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from portal.workflow import WorkflowEventBase
 from schools.models import Level
 
 VALIDITY_YEARS = 3
@@ -48,6 +51,26 @@ OPEN_STATUSES = frozenset(
         ApplicationStatus.CONSENTED,
     }
 )
+
+
+class ApplicationAction(models.TextChoices):
+    """The steps of the filing workflow, as recorded in its events."""
+
+    SUBMIT = "submit", _("提交申请")
+    WITHDRAW = "withdraw", _("撤回申请")
+    RETURN = "return", pgettext_lazy("action", "退回修改")
+    ACCEPT = "accept", _("受理，进入技术评估")
+    FORM_PANEL = "form_panel", _("组建或调整评估专家组")
+    RECORD_FINDINGS = "record_findings", _("记录评估发现")
+    DECLARE_CONFLICT = "declare_conflict", _("申报利益冲突并回避")
+    CONCLUDE = "conclude", _("签署评估结论")
+    CONSENT = "consent", _("备案确认意见")
+    CONFIRM = "confirm", _("报部备案并出具回执")
+
+
+class PanelConclusion(models.TextChoices):
+    PASS = "pass", _("通过")
+    FAIL = "fail", _("不通过")
 
 
 class Condition(models.IntegerChoices):
@@ -111,6 +134,12 @@ class FilingApplication(models.Model):
         verbose_name = _("评价机构备案申请")
         verbose_name_plural = _("评价机构备案申请")
         permissions = [("evaluate_filingapplication", _("参与技术评估"))]
+        constraints = [
+            # Annex §1: one filing application open at a time per school (the services say so first).
+            models.UniqueConstraint(
+                fields=["school"], condition=Q(status__in=sorted(OPEN_STATUSES)), name="one_open_application_per_school"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.school} · {self.get_kind_display()} #{self.pk}"
@@ -124,20 +153,17 @@ class FilingApplication(models.Model):
         return self.status in {ApplicationStatus.DRAFT, ApplicationStatus.RETURNED}
 
 
-class ApplicationEvent(models.Model):
+class ApplicationEvent(WorkflowEventBase):
     """One step of the workflow: who did what, when, with what comment (every round is kept)."""
 
     application = models.ForeignKey(FilingApplication, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(_("操作"), max_length=40)
+    action = models.CharField(_("操作"), max_length=40, choices=ApplicationAction.choices)
     from_status = models.CharField(_("原状态"), max_length=20, choices=ApplicationStatus.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20, choices=ApplicationStatus.choices)
     round = models.PositiveSmallIntegerField(_("轮次"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    comment = models.TextField(_("意见"), blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(WorkflowEventBase.Meta):
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
 
@@ -219,6 +245,10 @@ class AppliedOccupation(OccupationScope):
         verbose_name_plural = _("申报职业（工种）")
         constraints = [
             models.UniqueConstraint(fields=["application", "occupation"], name="one_entry_per_occupation"),
+            models.CheckConstraint(
+                condition=Q(lowest_level__gte=F("highest_level"), highest_level__gte=1, lowest_level__lte=5),
+                name="applied_level_range_ordered",
+            ),
         ]
 
 
@@ -232,9 +262,7 @@ class ExpertPanel(models.Model):
     application = models.OneToOneField(FilingApplication, on_delete=models.CASCADE, related_name="panel")
     formed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     formed_at = models.DateTimeField(_("组建时间"), auto_now_add=True)
-    conclusion = models.CharField(
-        _("评估结论"), max_length=10, choices=[("pass", _("通过")), ("fail", _("不通过"))], blank=True
-    )
+    conclusion = models.CharField(_("评估结论"), max_length=10, choices=PanelConclusion.choices, blank=True)
     opinion = models.TextField(_("评估意见"), blank=True)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -272,7 +300,11 @@ class PanelMember(models.Model):
         ordering = ["-is_lead", "id"]
         verbose_name = _("专家组成员")
         verbose_name_plural = _("专家组成员")
-        constraints = [models.UniqueConstraint(fields=["panel", "expert"], name="one_seat_per_expert")]
+        constraints = [
+            models.UniqueConstraint(fields=["panel", "expert"], name="one_seat_per_expert"),
+            models.UniqueConstraint(fields=["panel"], condition=Q(is_lead=True), name="one_lead_per_panel"),
+            models.CheckConstraint(condition=~Q(is_lead=True, excluded=True), name="excluded_expert_is_not_lead"),
+        ]
 
     def __str__(self) -> str:
         return str(self.expert)
@@ -360,6 +392,7 @@ class Institution(models.Model):
                 name="unique_institution_code",
             ),
         ]
+        indexes = [models.Index(fields=["status", "valid_until"], name="institution_expiry_scan_idx")]
 
     def __str__(self) -> str:
         return self.school.name
@@ -394,7 +427,12 @@ class InstitutionOccupation(OccupationScope):
         verbose_name_plural = _("备案职业（工种）")
         constraints = [
             models.UniqueConstraint(fields=["institution", "occupation"], name="one_directory_row_per_occupation"),
+            models.CheckConstraint(
+                condition=Q(lowest_level__gte=F("highest_level"), highest_level__gte=1, lowest_level__lte=5),
+                name="filed_level_range_ordered",
+            ),
         ]
+        indexes = [models.Index(fields=["status", "valid_until"], name="occupation_expiry_scan_idx")]
 
     def is_valid_on(self, day: dt.date) -> bool:
         return self.status == InstitutionStatus.ACTIVE and day <= self.valid_until and self.institution.is_valid_on(day)
@@ -406,8 +444,11 @@ class FilingReceipt(models.Model):
     number = models.CharField(_("回执编号"), max_length=40, unique=True)
     issued_at = models.DateTimeField(_("出具时间"))
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    pdf = models.FileField(_("回执文件"), upload_to="receipts/%Y/")
-    history = HistoricalRecords()
+    # Rendered after the confirmation commits, by institutions.tasks.render_receipt (idempotent,
+    # retried, and swept daily); empty until then and the download page says it is being prepared.
+    pdf = models.FileField(_("回执文件"), upload_to="receipts/%Y/", blank=True)
+    pdf_attempts = models.PositiveSmallIntegerField(_("生成尝试次数"), default=0)
+    history = HistoricalRecords(excluded_fields=["pdf_attempts"])
 
     class Meta:
         ordering = ["-issued_at"]
@@ -416,6 +457,26 @@ class FilingReceipt(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class InstitutionEvent(WorkflowEventBase):
+    """One step of the directory workflow of an institution or one of its occupations."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="events")
+    occupation = models.ForeignKey(
+        InstitutionOccupation, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    from_status = models.CharField(_("原状态"), max_length=20, choices=InstitutionStatus.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20, choices=InstitutionStatus.choices)
+    # None: the portal's own job (expiry).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta(WorkflowEventBase.Meta):
+        verbose_name = _("目录变更记录")
+        verbose_name_plural = _("目录变更记录")
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} {self.action} → {self.to_status}"
 
 
 class ExpiryReminder(models.Model):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,6 +25,7 @@ from institutions import selectors, services
 from institutions.directory_forms import DirectoryChangeForm, RegistrySearchForm
 from institutions.directory_views import PAGE_SIZE, mark_statuses
 from institutions.models import FilingReceipt, Institution, InstitutionOccupation, InstitutionStatus
+from portal import stepviews
 from portal.access import roles_required
 from portal.history import history_rows
 from portal.models import Role
@@ -39,7 +40,6 @@ REGISTRY_ROLES = frozenset(
         Role.SCHOOL_STAFF,
     }
 )
-ACTING_ROLE = Role.CENTRE_REVIEWER
 
 St = InstitutionStatus
 
@@ -90,15 +90,9 @@ ACTIONS: dict[str, DirectoryAction] = {
 }
 
 
-def may_act(user) -> bool:
-    return user.is_authenticated and user.has_role(ACTING_ROLE)
-
-
 def available_actions(institution: Institution, user) -> list[tuple[str, DirectoryAction]]:
-    """The buttons the page shows; the view makes the same check and the service the final one."""
-    if not may_act(user):
-        return []
-    return [(name, a) for name, a in ACTIONS.items() if institution.status in a.sources]
+    """The buttons the page shows: the directory workflow's own check (policy and state)."""
+    return [(t.name, ACTIONS[t.name]) for t in services.DIRECTORY.available(institution, user) if t.name in ACTIONS]
 
 
 def _receipt_url(receipt: FilingReceipt) -> str | None:
@@ -149,25 +143,28 @@ def institution_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if step is None:
         raise Http404
     institution = get_object_or_404(selectors.institution_list(user=request.user), pk=pk)
-    if not may_act(request.user):
-        raise PermissionDenied
     form = DirectoryChangeForm(request.POST or None, reason_label=step.reason_label, help_text=step.help_text)
     context = {"institution": institution, "action": action, "step": step, "form": form, "refusal": ""}
-    if request.method != "POST" and institution.status not in step.sources:
-        context["refusal"] = _("机构当前状态为“%(s)s”，不能%(a)s。") % {
-            "s": institution.get_status_display(),
-            "a": step.label,
-        }
+
+    def refused(problems: list[str]) -> HttpResponse:
+        context["refusal"] = "；".join(problems)
         return render(request, "institutions/registry_act.html", context, status=409)
+
+    if request.method != "POST":
+        refusal = stepviews.step_refusal(request, services.DIRECTORY, action, institution, refused)
+        if refusal:
+            return refusal
+    elif not services.DIRECTORY.may(action, institution, request.user):
+        raise PermissionDenied
     if request.method == "POST" and form.is_valid():
-        try:
-            step.service(institution=institution, actor=request.user, reason=form.cleaned_data["reason"])
-        except services.TransitionError as exc:
-            context["refusal"] = "；".join(exc.messages)
-            return render(request, "institutions/registry_act.html", context, status=409)
-        except ValidationError as exc:
-            form.add_error("reason", exc)
-        else:
+        outcome = stepviews.perform(
+            form,
+            lambda: step.service(institution=institution, actor=request.user, reason=form.cleaned_data["reason"]),
+            field_name="reason",
+        )
+        if outcome.refusal:
+            return refused(outcome.refusal)
+        if outcome.done:
             messages.success(request, _("已%(a)s：%(n)s") % {"a": step.label, "n": institution.name})
             return redirect("registry:institution_detail", pk=institution.pk)
     return render(request, "institutions/registry_act.html", context)

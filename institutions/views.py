@@ -7,6 +7,7 @@ user may not take is a 403, a step the state does not allow is a 409 with the re
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -16,7 +17,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from institutions import forms, selectors, services
@@ -30,14 +30,18 @@ from institutions.models import (
     EvidenceFile,
     FilingApplication,
     InstitutionStatus,
+    PanelConclusion,
 )
-from institutions.services import TRANSITIONS, TransitionError
+from institutions.services import APPLICATION, TRANSITIONS, TransitionError
+from portal import stepviews
 from portal.access import SCHOOL_VIEWER_ROLES, is_citywide, roles_required, users_with_roles
 from portal.history import history_rows
 from portal.models import Occupation, Role
+from portal.queue import enqueue
 from schools import selectors as school_selectors
 
 VIEWER_ROLES = SCHOOL_VIEWER_ROLES | {Role.EXPERT}
+RECEIPT_RENDER_PATIENCE = dt.timedelta(minutes=2)
 
 # Steps that have their own page; the others go through ``application_act``.
 STEP_PAGES = {
@@ -67,24 +71,17 @@ def _refused(request: HttpRequest, application, problems: list[str], title: str 
     return render(request, "institutions/refused.html", context, status=409)
 
 
-def _state_problem(action: str, application: FilingApplication, user) -> list[str] | None:
-    """403 when the user may not take ``action``; the reason when the state does not allow it."""
-    try:
-        services.check_step(action, application, user)
-    except TransitionError as exc:
-        return exc.messages
-    if action == "record_findings" and application.panel.conclusion:
-        return [_("评估结论已签署，不能再修改评估发现。")]
-    return None
-
-
 def _step_page(request: HttpRequest, pk: int, action: str) -> tuple[FilingApplication, HttpResponse | None]:
     """The application for a step page, or the 409 page when its state does not allow the step."""
     application = selectors.application_detail(user=request.user, pk=pk)
-    problems = _state_problem(action, application, request.user)
-    if problems:
-        return application, _refused(request, application, problems, str(TRANSITIONS[action].label))
-    return application, None
+    refusal = stepviews.step_refusal(
+        request,
+        APPLICATION,
+        action,
+        application,
+        lambda problems: _refused(request, application, problems, str(TRANSITIONS[action].label)),
+    )
+    return application, refusal
 
 
 def _editable(request: HttpRequest, pk: int) -> tuple[FilingApplication, HttpResponse | None]:
@@ -370,19 +367,6 @@ ACT_SERVICES: dict[str, Callable] = {
     "consent": _consent,
 }
 
-ACT_HINTS = {
-    "submit": gettext_lazy(
-        "提交后由市教委相关职能部门受理；受理前可撤回，退回后可修改再提交。学校对材料的真实性、有效性、合法性负责。"
-    ),
-    "withdraw": gettext_lazy("撤回后申请办结，不能恢复；如需再申请，请新建备案申请。"),
-    "return": gettext_lazy("请写明需要学校补正的内容，学校修改后可重新提交。"),
-    "accept": gettext_lazy("受理后由市职鉴中心会同市教委相关职能部门组织技术评估。"),
-    "declare_conflict": gettext_lazy("申报后您将回避本次评估，不能再查看本申请。请说明利益冲突的情形。"),
-    "consent": gettext_lazy(
-        "市人社局、市教委均同意后，由市职鉴中心报部备案并出具备案回执；任一方不同意，备案不予通过。"
-    ),
-}
-
 
 @roles_required(*VIEWER_ROLES)
 def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -400,13 +384,10 @@ def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         form = forms.ActionForm(_posted(request), needs_comment=transition.needs_comment, comment_label=label)
         body = None
     if request.method == "POST" and form.is_valid():
-        try:
-            ACT_SERVICES[action](application, request.user, form.cleaned_data)
-        except TransitionError as exc:
-            return _refused(request, application, exc.messages, str(transition.label))
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
+        outcome = stepviews.perform(form, lambda: ACT_SERVICES[action](application, request.user, form.cleaned_data))
+        if outcome.refusal:
+            return _refused(request, application, outcome.refusal, str(transition.label))
+        if outcome.done:
             messages.success(request, _("已办理：%(action)s。") % {"action": transition.label})
             if action == "declare_conflict":  # the expert no longer sees the application
                 return redirect("institutions:application_list")
@@ -416,7 +397,7 @@ def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         "transition": transition,
         "action": action,
         "form": form,
-        "hint": ACT_HINTS[action],
+        "hint": transition.hint,
         "body": ConsentBody(body).label if body else "",
         "problems": services.submission_problems(application) if action == "submit" else [],
     }
@@ -439,18 +420,18 @@ def panel_form(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {"experts": [m.expert_id for m in members if not m.excluded], "lead": panel.lead if panel else None}
     form = forms.PanelForm(_posted(request), experts=experts, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.panel_form(
+        outcome = stepviews.perform(
+            form,
+            lambda: services.panel_form(
                 application=application,
                 actor=request.user,
                 experts=list(form.cleaned_data["experts"]),
                 lead=form.cleaned_data["lead"],
-            )
-        except TransitionError as exc:
-            return _refused(request, application, exc.messages)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
+            ),
+        )
+        if outcome.refusal:
+            return _refused(request, application, outcome.refusal)
+        if outcome.done:
             messages.success(
                 request, _("评估专家组已调整，已通知新增专家。") if panel else _("评估专家组已组建，已通知各位专家。")
             )
@@ -467,13 +448,12 @@ def findings(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.FindingsForm(_posted(request), findings=panel.findings.all())
     if request.method == "POST" and form.is_valid():
         rows = form.filled_rows()
-        try:
-            services.findings_record(application=application, actor=request.user, rows=rows)
-        except TransitionError as exc:
-            return _refused(request, application, exc.messages)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
+        outcome = stepviews.perform(
+            form, lambda: services.findings_record(application=application, actor=request.user, rows=rows)
+        )
+        if outcome.refusal:
+            return _refused(request, application, outcome.refusal)
+        if outcome.done:
             messages.success(request, _("已保存%(n)s项评估发现。") % {"n": len(rows)})
             return redirect("institutions:application_detail", pk=application.pk)
     context = {"application": application, "form": form, "methods": list(EvaluationMethod)}
@@ -487,18 +467,18 @@ def conclude(request: HttpRequest, pk: int) -> HttpResponse:
         return refused
     form = forms.ConcludeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.panel_conclude(
+        outcome = stepviews.perform(
+            form,
+            lambda: services.panel_conclude(
                 application=application,
                 actor=request.user,
-                passed=form.cleaned_data["conclusion"] == "pass",
+                passed=form.cleaned_data["conclusion"] == PanelConclusion.PASS,
                 opinion=form.cleaned_data["opinion"],
-            )
-        except TransitionError as exc:
-            return _refused(request, application, exc.messages, str(TRANSITIONS["conclude"].label))
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
+            ),
+        )
+        if outcome.refusal:
+            return _refused(request, application, outcome.refusal, str(TRANSITIONS["conclude"].label))
+        if outcome.done:
             messages.success(request, _("评估结论已签署。"))
             return redirect("institutions:application_detail", pk=application.pk)
     grid = _findings_grid(application.panel)
@@ -524,23 +504,30 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
         initial.update(category_letter="S", ministry_code="0000", site_sequence=services.next_site_sequence())
     form = forms.ConfirmForm(_posted(request), initial=initial, codes_needed=codes_needed)
     if request.method == "POST" and form.is_valid():
-        try:
-            receipt = services.filing_confirm(application=application, actor=request.user, **form.cleaned_data)
-        except TransitionError as exc:
-            return _refused(request, application, exc.messages, str(TRANSITIONS["confirm"].label))
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已备案并列入目录，备案回执 %(n)s 已出具。") % {"n": receipt.number})
+        outcome = stepviews.perform(
+            form, lambda: services.filing_confirm(application=application, actor=request.user, **form.cleaned_data)
+        )
+        if outcome.refusal:
+            return _refused(request, application, outcome.refusal, str(TRANSITIONS["confirm"].label))
+        if outcome.done:
+            messages.success(request, _("已备案并列入目录，备案回执 %(n)s 已出具。") % {"n": outcome.result.number})
             return redirect("institutions:application_detail", pk=application.pk)
     context = {"application": application, "form": form, "codes_needed": codes_needed}
     return render(request, "institutions/confirm.html", context)
 
 
 @roles_required(*VIEWER_ROLES)
-def receipt_download(request: HttpRequest, pk: int) -> FileResponse:
+def receipt_download(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(selectors.application_list(user=request.user).select_related("receipt"), pk=pk)
     receipt = getattr(application, "receipt", None)
     if receipt is None:
         raise Http404
+    if not receipt.pdf:
+        # Rendered after the confirmation committed; a render lost on the way is asked for again.
+        if timezone.now() - receipt.issued_at > RECEIPT_RENDER_PATIENCE:
+            from institutions.tasks import render_receipt
+
+            enqueue(render_receipt, receipt.pk)
+        context = {"application": application, "receipt": receipt, "refresh_seconds": 5}
+        return render(request, "institutions/receipt_pending.html", context, status=202)
     return FileResponse(receipt.pdf.open("rb"), filename=f"{receipt.number}.pdf", content_type="application/pdf")

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from portal.i18n import shown
+
 ACTIONS = {"+": _("创建"), "~": _("修改"), "-": _("删除")}
 HIDDEN_FIELDS = {"id", "password", "last_login"}
 
@@ -55,7 +57,7 @@ def history_rows(obj, limit: int = 50) -> list[HistoryRow]:
         who = str(rec.history_user) if rec.history_user_id else str(_("系统"))
         rows.append(
             HistoryRow(
-                rec.history_date, who, str(ACTIONS.get(rec.history_type, "")), rec.history_change_reason or "", changes
+                rec.history_date, who, str(ACTIONS.get(rec.history_type, "")), shown(rec.history_change_reason), changes
             )
         )
     return rows

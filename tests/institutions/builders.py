@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 
 from institutions import services
 from institutions.models import Condition, EvaluationBasis, EvaluationMethod, FilingApplication
@@ -108,11 +109,14 @@ class Cast:
 
     def filed(self, **kwargs):
         app = self.consented(**kwargs)
-        receipt = services.filing_confirm(
-            application=app,
-            actor=self.centre,
-            ministry_report_ref="人社鉴备〔2026〕12号",
-            ministry_reported_on=dt.date(2026, 11, 20),
-        )
+        # The receipt's PDF is rendered once the confirmation commits: run those callbacks here.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            receipt = services.filing_confirm(
+                application=app,
+                actor=self.centre,
+                ministry_report_ref="人社鉴备〔2026〕12号",
+                ministry_reported_on=dt.date(2026, 11, 20),
+            )
         app.refresh_from_db()
+        receipt.refresh_from_db()
         return app, receipt

@@ -221,7 +221,7 @@ def test_evidence_cannot_be_deleted_once_submitted(cast):
 
 
 @pytest.mark.needs("pango")
-def test_a_filing_runs_from_draft_to_receipt_through_the_pages(cast):
+def test_a_filing_runs_from_draft_to_receipt_through_the_pages(cast, django_capture_on_commit_callbacks):
     staff, dept, centre = client_for(cast.staff), client_for(cast.dept), client_for(cast.centre)
     response = staff.post(reverse("institutions:application_create"), {"kind": "initial"})
     app = FilingApplication.objects.get(school=cast.school)
@@ -290,16 +290,17 @@ def test_a_filing_runs_from_draft_to_receipt_through_the_pages(cast):
     confirm_url = reverse("institutions:confirm", args=[app.pk])
     form = centre.get(confirm_url)
     assert 'value="S"' in form.content.decode() and 'value="0000"' in form.content.decode()
-    response = centre.post(
-        confirm_url,
-        {
-            "ministry_report_ref": "人社鉴备〔2026〕12号",
-            "ministry_reported_on": "2026-11-20",
-            "category_letter": "S",
-            "ministry_code": "0000",
-            "site_sequence": services.next_site_sequence(),
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the receipt's PDF is rendered after commit
+        response = centre.post(
+            confirm_url,
+            {
+                "ministry_report_ref": "人社鉴备〔2026〕12号",
+                "ministry_reported_on": "2026-11-20",
+                "category_letter": "S",
+                "ministry_code": "0000",
+                "site_sequence": services.next_site_sequence(),
+            },
+        )
     assert response.status_code == 302
     app.refresh_from_db()
     assert app.status == S.FILED

@@ -1,0 +1,117 @@
+"""Every write of the filing lifecycle and the directory. Only these functions assign a status.
+
+Split by concern, on the shared workflow core (``portal.workflow``):
+
+- ``workflow``: the state machines (transition tables and policies);
+- ``drafting``: the school's draft (contact, statements, evidence, occupations);
+- ``rules``: what submission checks (notice annex §1);
+- ``transitions``: every status change from submission to confirmation;
+- ``numbering``: receipt numbers and site sequences from the shared counter;
+- ``documents``: receipt PDFs, rendered after commit;
+- ``directory``: suspend, restore, remove, renew and expiry.
+
+Callers import from here (``from institutions import services``).
+"""
+
+from institutions.services.directory import (
+    REMINDER_DAYS,
+    expiry_run,
+    institution_remove,
+    institution_renew,
+    institution_restore,
+    institution_suspend,
+)
+from institutions.services.documents import receipt_render, receipts_render_pending
+from institutions.services.drafting import (
+    EVIDENCE_MAX_BYTES,
+    EVIDENCE_TYPES,
+    application_create,
+    application_update,
+    condition_answer_save,
+    evidence_add,
+    evidence_remove,
+    occupation_add,
+    occupation_remove,
+)
+from institutions.services.numbering import next_receipt_number, next_site_sequence
+from institutions.services.rules import submission_problems
+from institutions.services.transitions import (
+    add_years,
+    application_accept,
+    application_return,
+    application_submit,
+    application_withdraw,
+    consent_record,
+    filing_confirm,
+    finding_record,
+    findings_record,
+    missing_findings,
+    panel_conclude,
+    panel_declare_conflict,
+    panel_form,
+    validity_end,
+)
+from institutions.services.workflow import (
+    APPLICATION,
+    DIRECTORY,
+    DIRECTORY_OCCUPATION,
+    DIRECTORY_SOURCES,
+    EVALUATE_PERM,
+    SANCTION,
+    TRANSITIONS,
+    available_actions,
+    check_step,
+    consent_body_of,
+    may,
+)
+from portal.workflow import Authority, TransitionError
+
+__all__ = [
+    "APPLICATION",
+    "DIRECTORY",
+    "DIRECTORY_OCCUPATION",
+    "DIRECTORY_SOURCES",
+    "EVALUATE_PERM",
+    "EVIDENCE_MAX_BYTES",
+    "EVIDENCE_TYPES",
+    "REMINDER_DAYS",
+    "SANCTION",
+    "TRANSITIONS",
+    "Authority",
+    "TransitionError",
+    "add_years",
+    "application_accept",
+    "application_create",
+    "application_return",
+    "application_submit",
+    "application_update",
+    "application_withdraw",
+    "available_actions",
+    "check_step",
+    "condition_answer_save",
+    "consent_body_of",
+    "consent_record",
+    "evidence_add",
+    "evidence_remove",
+    "expiry_run",
+    "filing_confirm",
+    "finding_record",
+    "findings_record",
+    "institution_remove",
+    "institution_renew",
+    "institution_restore",
+    "institution_suspend",
+    "may",
+    "missing_findings",
+    "next_receipt_number",
+    "next_site_sequence",
+    "occupation_add",
+    "occupation_remove",
+    "panel_conclude",
+    "panel_declare_conflict",
+    "panel_form",
+    "receipt_render",
+    "receipts_render_pending",
+    "submission_problems",
+    "validity_end",
+]

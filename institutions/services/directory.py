@@ -1,0 +1,154 @@
+"""The directory of filed institutions: suspend, restore, remove, renew, and daily expiry.
+
+Every change goes through the ``DIRECTORY`` workflow: row lock, right (a policy, or the
+``SANCTION`` authority oversight acts with), state, history and an event row. The reason is
+public: the directory shows it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from institutions.models import ExpiryReminder, Institution, InstitutionOccupation, InstitutionStatus
+from institutions.services.notices import role_holders, school_staff
+from institutions.services.transitions import validity_end
+from institutions.services.workflow import DIRECTORY, DIRECTORY_OCCUPATION
+from portal.i18n import stored
+from portal.models import Role, User
+from portal.services import notify
+from portal.workflow import Authority
+
+REMINDER_DAYS = (90, 30, 7)
+
+
+def _tell_school(inst: Institution, title: str, body: str = "") -> None:
+    notify(
+        recipients=school_staff(inst.school),
+        title=title,
+        body=body,
+        link=reverse("directory_detail", args=[inst.pk]),
+    )
+
+
+def _directory_change(
+    institution: Institution, actor: User | None, *, action: str, reason: str, authority: Authority | None = None
+) -> Institution:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("请填写原因（将在目录中公开）。"))
+    with DIRECTORY.step(action, institution, actor, authority) as inst:
+        inst.status_reason = reason
+        DIRECTORY.move(inst, action, actor=actor, comment=reason, fields=("status_reason",), authority=authority)
+        _tell_school(
+            inst,
+            stored(gettext_lazy("评价机构目录变更：%(a)s"), a=DIRECTORY[action].label),
+            reason,
+        )
+    return inst
+
+
+def institution_suspend(
+    *, institution: Institution, actor: User | None, reason: str, authority: Authority | None = None
+) -> Institution:
+    return _directory_change(institution, actor, action="suspend", reason=reason, authority=authority)
+
+
+def institution_restore(*, institution: Institution, actor: User, reason: str) -> Institution:
+    return _directory_change(institution, actor, action="restore", reason=reason)
+
+
+def institution_remove(
+    *, institution: Institution, actor: User | None, reason: str, authority: Authority | None = None
+) -> Institution:
+    return _directory_change(institution, actor, action="remove", reason=reason, authority=authority)
+
+
+def institution_renew(*, institution: Institution, actor: User, reason: str) -> Institution:
+    """Extends the institution and its current occupations by 3 years from today (after review)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("请填写延续备案的依据。"))
+    today = timezone.localdate()
+    with DIRECTORY.step("renew", institution, actor) as inst:
+        end = validity_end(today)
+        inst.status_reason, inst.valid_until = reason, end
+        DIRECTORY.move(inst, "renew", actor=actor, comment=reason, fields=("status_reason", "valid_until"))
+        rows = inst.occupations.select_for_update().filter(status__in=DIRECTORY_OCCUPATION["renew"].sources)
+        for row in rows:
+            row.valid_until = end
+            DIRECTORY_OCCUPATION.move(row, "renew", actor=actor, fields=("valid_until",))
+        _tell_school(inst, stored(gettext_lazy("评价机构备案已延续至%(d)s"), d=end.isoformat()))
+    return inst
+
+
+# --- Expiry (Celery beat, daily) -------------------------------------------------------
+
+
+def _expire(workflow, queryset, today: dt.date) -> int:
+    """Expire each row whose validity ended before ``today``, one locked step each."""
+    count = 0
+    for pk in queryset.filter(status=InstitutionStatus.ACTIVE, valid_until__lt=today).values_list("pk", flat=True):
+        with transaction.atomic():
+            row = queryset.select_for_update().filter(pk=pk, status=InstitutionStatus.ACTIVE).first()
+            if row is None:  # another run got there first
+                continue
+            fields = ()
+            if isinstance(row, Institution):
+                row.status_reason = stored(gettext_lazy("有效期届满"))
+                fields = ("status_reason",)
+            workflow.check("expire", row, None)
+            workflow.move(row, "expire", actor=None, fields=fields)
+            count += 1
+    return count
+
+
+def expiry_run(*, today: dt.date) -> dict:
+    """Send the 90/30/7-day reminders and expire what ended before ``today``. Idempotent.
+
+    Every change is a locked conditional step or a unique reminder row: a second run on the
+    same day changes nothing and notifies nobody.
+    """
+    expired_institutions = _expire(DIRECTORY, Institution.objects.all(), today)
+    expired_occupations = _expire(DIRECTORY_OCCUPATION, InstitutionOccupation.objects.all(), today)
+    reminders = 0
+    centre = list(role_holders(Role.CENTRE_REVIEWER))
+    for days in REMINDER_DAYS:
+        horizon = today + dt.timedelta(days=days)
+        due = Institution.objects.filter(
+            status=InstitutionStatus.ACTIVE, valid_until__gt=today, valid_until__lte=horizon
+        ).select_related("school__organisation")
+        for inst in due:
+            # Only the nearest threshold not yet passed: 100 days out gets nothing, 25 days out the 30-day one.
+            nearest = min(d for d in REMINDER_DAYS if (inst.valid_until - today).days <= d)
+            if nearest != days:
+                continue
+            with transaction.atomic():
+                _reminder, created = ExpiryReminder.objects.get_or_create(
+                    institution=inst, valid_until=inst.valid_until, days_before=days
+                )
+                if not created:
+                    continue
+                notify(
+                    recipients=[*school_staff(inst.school), *centre],
+                    title=stored(
+                        gettext_lazy("评价机构备案将于%(d)s到期（剩余%(n)s天）：%(s)s"),
+                        d=inst.valid_until.isoformat(),
+                        n=(inst.valid_until - today).days,
+                        s=inst.name,
+                    ),
+                    body=stored(gettext_lazy("到期后不能再安排评价计划；如需继续开展认定，请及时申请延续。")),
+                    link=reverse("directory_detail", args=[inst.pk]),
+                )
+                reminders += 1
+    return {
+        "expired_institutions": expired_institutions,
+        "expired_occupations": expired_occupations,
+        "reminders": reminders,
+    }
