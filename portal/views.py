@@ -17,6 +17,7 @@ from django.views.i18n import set_language
 from portal import selectors, services
 from portal.access import CITYWIDE_ROLES, login_only, public, roles_required
 from portal.forms import ExcelUploadForm
+from portal.health import broker_state
 from portal.home import panels_for
 from portal.imports import occupation_template as occupation_template_bytes
 from portal.models import CalendarDay, CalendarYear, Role, User
@@ -39,7 +40,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @public
 def language_switch(request: HttpRequest) -> HttpResponse:
     """Django's language switch; a logged-in user's choice is also kept as their language, so that
-    e-mails to them are written in it (portal.services.notification_emails_send)."""
+    e-mails to them are written in it (portal.services.notification_emails_send).
+    Anonymous visitors switch with a plain link (GET, no CSRF token: portal.language)."""
+    if request.method == "GET" and "language" in request.GET:
+        from portal.language import language_link
+
+        return language_link(request)
     response = set_language(request)
     code = request.POST.get("language")
     user = request.user
@@ -149,17 +155,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["database"] = f"error: {exc.__class__.__name__}"
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        checks["broker"] = "eager"
-    else:
-        from portal.celery import app
-
-        try:
-            with app.connection_for_write() as conn:
-                conn.ensure_connection(max_retries=1, timeout=2)
-            checks["broker"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["broker"] = f"error: {exc.__class__.__name__}"
+    checks["broker"] = broker_state()  # one PING on a pooled connection, reused for 2 s (portal.health)
     healthy = all(v in {"ok", "eager"} for v in checks.values())
     checks["status"] = "ok" if healthy else "error"
     checks["time"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
