@@ -133,3 +133,30 @@ def demo_users():
 
 def default_password() -> str:
     return settings.DEMO_PASSWORD
+
+
+HINT_LENGTH = 120
+
+
+def login_hint(user) -> str:
+    """One line: what this login finds waiting, read from its home page (the panels of every app).
+
+    The first item of each panel, e.g. ``备案申请待办：上海市松云航运职业学校（待受理）；未读通知：……``.
+    Computed from the data, so it stays true as the demo data changes; in the active language.
+    """
+    from django.utils.translation import gettext as _
+
+    from portal.home import panels_for
+
+    parts = []
+    for panel in panels_for(user):
+        if not panel.items:
+            continue
+        first = panel.items[0]
+        note = first.badge or first.meta
+        text = f"{panel.title}：{first.label}" + (f"（{note}）" if note else "")
+        if len(panel.items) > 1:
+            text += _("等%(n)s项") % {"n": len(panel.items)}
+        parts.append(text)
+    text = "；".join(parts) or _("暂无待办事项。")
+    return text if len(text) <= HINT_LENGTH else text[: HINT_LENGTH - 1] + "…"

@@ -98,8 +98,8 @@ def summary_lines(state: State) -> list[tuple[str, dict[str, bool]]]:
              f"the {len(state.needing)} tests that need them ran", {"green": True}),
         ]
     if state.require:
-        head = (f"!! {sysdeps.ENV_REQUIRE}=1：缺少系统软件包，{len(state.blocked)} 个测试失败 — "
-                f"missing system packages FAILED {len(state.blocked)} tests and the run")
+        head = (f"!! {sysdeps.ENV_REQUIRE}=1：缺少系统软件包，{len(state.blocked)} 个测试报错，本次运行失败 — "
+                f"missing system packages: {len(state.blocked)} tests ERROR at setup and the run FAILS")
     else:
         head = (f"!! 缺少系统软件包，{len(state.blocked)} 个测试被跳过（没有运行）— "
                 f"missing system packages: {len(state.blocked)} tests were SKIPPED, not run")
