@@ -14,3 +14,6 @@ class PortalConfig(AppConfig):
 
         register_home_panel(unread_notifications_panel)
         register_home_panel(failed_emails_panel)
+        from portal.sysdeps import home_panel as system_packages_panel
+
+        register_home_panel(system_packages_panel)  # system administrators: PDFs' packages missing

@@ -147,7 +147,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
 @public
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
-    """Reports database and broker state; 503 when either is down."""
+    """Reports database, broker and PDF documents' system packages; 503 when one is down."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -157,6 +157,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
         checks["database"] = f"error: {exc.__class__.__name__}"
     checks["broker"] = broker_state()  # one PING on a pooled connection, reused for 2 s (portal.health)
     healthy = all(v in {"ok", "eager"} for v in checks.values())
+    from portal import sysdeps
+
+    # A CJK font and Pango (checked once per process); without HarfBuzz's subsetter it is "slow" but healthy.
+    checks["documents"], documents_ok = sysdeps.health()
+    healthy = healthy and documents_ok
     checks["status"] = "ok" if healthy else "error"
     checks["time"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return JsonResponse(checks, status=200 if healthy else 503)
