@@ -1,12 +1,20 @@
-"""Admin views of the filing records, with their history.
+"""Admin views of the filing records, with their history: read-only.
 
-Statuses, rounds and workflow outcomes are read-only here: only ``institutions.services``
-moves an application or an institution from one state to another.
+Only ``institutions.services`` changes these records. Numbered documents (receipts) can never
+be deleted. An administrator changes a directory entry through the admin actions below, which
+ask for a reason and call the same services as the registry pages (the ``ADMINISTRATION``
+authority), so the change is checked, recorded and notified like any other.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from institutions import services
 from institutions.models import (
     ApplicationEvent,
     AppliedOccupation,
@@ -19,21 +27,13 @@ from institutions.models import (
     FilingReceipt,
     Finding,
     Institution,
+    InstitutionEvent,
     InstitutionOccupation,
     PanelMember,
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from portal.admin_readonly import ReadOnlyAdminMixin, ReadOnlyInline
+from portal.models import Role
+from portal.workflow import Authority, TransitionError
 
 
 class EventInline(ReadOnlyInline):
@@ -49,7 +49,7 @@ class AppliedOccupationInline(ReadOnlyInline):
 
 
 @admin.register(FilingApplication)
-class FilingApplicationAdmin(SimpleHistoryAdmin):
+class FilingApplicationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("id", "school", "kind", "status", "round", "submitted_at", "filed_at")
     list_filter = ("status", "kind", "school__organisation__district")
     list_select_related = ("school__organisation",)
@@ -69,26 +69,17 @@ class FilingApplicationAdmin(SimpleHistoryAdmin):
     )
     inlines = [AppliedOccupationInline, EventInline]
 
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(ApplicationEvent)
-class ApplicationEventAdmin(admin.ModelAdmin):
+class ApplicationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("application", "round", "action", "from_status", "to_status", "actor", "created_at")
     list_filter = ("action", "to_status")
     list_select_related = ("application__school__organisation", "actor")
     readonly_fields = [f.name for f in ApplicationEvent._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ConditionAnswer)
-class ConditionAnswerAdmin(SimpleHistoryAdmin):
+class ConditionAnswerAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("application", "condition")
     list_filter = ("condition",)
     list_select_related = ("application__school__organisation",)
@@ -96,7 +87,7 @@ class ConditionAnswerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(EvidenceFile)
-class EvidenceFileAdmin(SimpleHistoryAdmin):
+class EvidenceFileAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("original_name", "answer", "content_type", "size", "uploaded_by", "uploaded_at")
     list_select_related = ("answer", "uploaded_by")
     search_fields = ("original_name",)
@@ -104,7 +95,7 @@ class EvidenceFileAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(AppliedOccupation)
-class AppliedOccupationAdmin(SimpleHistoryAdmin):
+class AppliedOccupationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("occupation", "application", "lowest_level", "highest_level", "basis")
     list_select_related = ("occupation", "application__school__organisation")
     readonly_fields = ("application",)
@@ -118,7 +109,7 @@ class PanelMemberInline(ReadOnlyInline):
 
 
 @admin.register(ExpertPanel)
-class ExpertPanelAdmin(SimpleHistoryAdmin):
+class ExpertPanelAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("application", "formed_at", "conclusion", "signed_by", "signed_at")
     list_filter = ("conclusion",)
     list_select_related = ("application__school__organisation", "signed_by")
@@ -127,7 +118,7 @@ class ExpertPanelAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PanelMember)
-class PanelMemberAdmin(SimpleHistoryAdmin):
+class PanelMemberAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("expert", "panel", "is_lead", "excluded")
     list_filter = ("is_lead", "excluded")
     list_select_related = ("expert", "panel__application__school__organisation")
@@ -135,7 +126,7 @@ class PanelMemberAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Finding)
-class FindingAdmin(SimpleHistoryAdmin):
+class FindingAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("panel", "condition", "method", "satisfied", "recorded_by", "recorded_at")
     list_filter = ("condition", "method", "satisfied")
     list_select_related = ("panel__application__school__organisation", "recorded_by")
@@ -143,7 +134,7 @@ class FindingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(SimpleHistoryAdmin):
+class ConsentAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("application", "body", "agreed", "decided_by", "decided_at")
     list_filter = ("body", "agreed")
     list_select_related = ("application__school__organisation", "decided_by")
@@ -156,8 +147,14 @@ class InstitutionOccupationInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("原因（记入变更记录，并在公开目录中显示）"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
 @admin.register(Institution)
-class InstitutionAdmin(SimpleHistoryAdmin):
+class InstitutionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "code", "status", "confirmed_on", "valid_until")
     list_filter = ("status", "school__organisation__district")
     list_select_related = ("school__organisation",)
@@ -174,13 +171,64 @@ class InstitutionAdmin(SimpleHistoryAdmin):
         "valid_until",
     )
     inlines = [InstitutionOccupationInline]
+    actions = ["suspend", "restore", "remove"]
 
-    def has_add_permission(self, request):
-        return False
+    def get_actions(self, request):
+        # The read-only mixin would hide actions; these go through the services.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def _act(self, request, queryset, action: str, label: str):
+        if not (request.user.is_superuser or request.user.has_role(Role.SYSTEM_ADMIN)):
+            raise PermissionDenied
+        form = ReasonForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            done, refused = 0, []
+            authority = Authority(services.ADMINISTRATION, reason=form.cleaned_data["reason"])
+            service = {
+                "suspend": services.institution_suspend,
+                "restore": services.institution_restore,
+                "remove": services.institution_remove,
+            }[action]
+            for inst in queryset:
+                try:
+                    service(
+                        institution=inst, actor=request.user, reason=form.cleaned_data["reason"], authority=authority
+                    )
+                    done += 1
+                except (TransitionError, ValidationError) as exc:
+                    refused.append(f"{inst}：{'；'.join(exc.messages)}")
+            if done:
+                self.message_user(request, _("已%(a)s %(n)s 个机构。") % {"a": label, "n": done}, messages.SUCCESS)
+            for line in refused:
+                self.message_user(request, line, messages.WARNING)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("%(a)s：请填写原因") % {"a": label},
+            "queryset": queryset,
+            "form": form,
+            "action": action,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/institutions/reason_action.html", context)
+
+    @admin.action(description=gettext_lazy("暂停所选机构（须填写原因）"))
+    def suspend(self, request, queryset):
+        return self._act(request, queryset, "suspend", _("暂停"))
+
+    @admin.action(description=gettext_lazy("恢复所选机构（须填写原因）"))
+    def restore(self, request, queryset):
+        return self._act(request, queryset, "restore", _("恢复"))
+
+    @admin.action(description=gettext_lazy("将所选机构移出目录（须填写原因）"))
+    def remove(self, request, queryset):
+        return self._act(request, queryset, "remove", _("移出目录"))
 
 
 @admin.register(InstitutionOccupation)
-class InstitutionOccupationAdmin(SimpleHistoryAdmin):
+class InstitutionOccupationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("occupation", "institution", "lowest_level", "highest_level", "status", "valid_until")
     list_filter = ("status", "basis")
     list_select_related = ("occupation", "institution__school__organisation")
@@ -188,7 +236,7 @@ class InstitutionOccupationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(FilingReceipt)
-class FilingReceiptAdmin(SimpleHistoryAdmin):
+class FilingReceiptAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("number", "institution", "issued_at", "issued_by")
     list_select_related = ("institution__school__organisation", "issued_by")
     search_fields = ("number",)
@@ -196,10 +244,15 @@ class FilingReceiptAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ExpiryReminder)
-class ExpiryReminderAdmin(admin.ModelAdmin):
+class ExpiryReminderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("institution", "valid_until", "days_before", "sent_at")
     list_select_related = ("institution__school__organisation",)
     readonly_fields = ("institution", "valid_until", "days_before", "sent_at")
 
-    def has_add_permission(self, request):
-        return False
+
+@admin.register(InstitutionEvent)
+class InstitutionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("institution", "occupation", "action", "from_status", "to_status", "actor", "created_at")
+    list_filter = ("action", "to_status")
+    list_select_related = ("institution__school__organisation", "occupation__occupation", "actor")
+    readonly_fields = [f.name for f in InstitutionEvent._meta.fields]

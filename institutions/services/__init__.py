@@ -52,6 +52,7 @@ from institutions.services.transitions import (
     validity_end,
 )
 from institutions.services.workflow import (
+    ADMINISTRATION,
     APPLICATION,
     DIRECTORY,
     DIRECTORY_OCCUPATION,
@@ -67,6 +68,7 @@ from institutions.services.workflow import (
 from portal.workflow import Authority, TransitionError
 
 __all__ = [
+    "ADMINISTRATION",
     "APPLICATION",
     "DIRECTORY",
     "DIRECTORY_OCCUPATION",

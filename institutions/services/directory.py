@@ -60,8 +60,10 @@ def institution_suspend(
     return _directory_change(institution, actor, action="suspend", reason=reason, authority=authority)
 
 
-def institution_restore(*, institution: Institution, actor: User, reason: str) -> Institution:
-    return _directory_change(institution, actor, action="restore", reason=reason)
+def institution_restore(
+    *, institution: Institution, actor: User | None, reason: str, authority: Authority | None = None
+) -> Institution:
+    return _directory_change(institution, actor, action="restore", reason=reason, authority=authority)
 
 
 def institution_remove(

@@ -33,6 +33,8 @@ D = InstitutionStatus
 EVALUATE_PERM = "institutions.evaluate_filingapplication"
 # Oversight acts on the directory with its own authority (a sanction decided on a violation case).
 SANCTION = "sanction"
+# A system administrator acting in the admin, with a reason (institutions/admin.py).
+ADMINISTRATION = "administration"
 
 # --- Policies ---------------------------------------------------------------------------
 
@@ -215,12 +217,18 @@ DIRECTORY = Workflow(
             frozenset({D.ACTIVE}),
             _centre,
             target=D.SUSPENDED,
-            authorities=frozenset({SANCTION}),
+            authorities=frozenset({SANCTION, ADMINISTRATION}),
             needs_comment=True,
             style="outline-warning",
         ),
         Transition(
-            "restore", gettext_lazy("恢复"), frozenset({D.SUSPENDED}), _centre, target=D.ACTIVE, needs_comment=True
+            "restore",
+            gettext_lazy("恢复"),
+            frozenset({D.SUSPENDED}),
+            _centre,
+            target=D.ACTIVE,
+            authorities=frozenset({ADMINISTRATION}),
+            needs_comment=True,
         ),
         Transition(
             "remove",
@@ -228,7 +236,7 @@ DIRECTORY = Workflow(
             frozenset({D.ACTIVE, D.SUSPENDED, D.EXPIRED}),
             _centre,
             target=D.REMOVED,
-            authorities=frozenset({SANCTION}),
+            authorities=frozenset({SANCTION, ADMINISTRATION}),
             needs_comment=True,
             style="outline-danger",
         ),
