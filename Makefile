@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Warns when real PDFs would be wrong (no CJK font) or slow (no HarfBuzz subsetter); stops without Pango.
+# Warns, with the install command, when real PDFs would fail (no Pango), be wrong (no CJK font) or slow.
 run: install
 	@$(BIN)/python scripts/system-deps check documents
 	$(BIN)/python manage.py migrate --noinput

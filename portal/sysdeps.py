@@ -300,7 +300,7 @@ def home_panel(user):
 
 
 def run_check(group: str, *, brief: bool = False, out: Callable[[str], None] = print) -> int:
-    """`make run`: warns about what documents need; 1 only when the demo data cannot even be built."""
+    """`make run`: warns about what documents need; the portal runs anyway (receipts wait for the fix)."""
     report = check(GROUPS[group])
     if report.ok:
         if not brief:
@@ -311,7 +311,7 @@ def run_check(group: str, *, brief: bool = False, out: Callable[[str], None] = p
         return 0
     for line in documents_warning(report) if group == "documents" else _missing_lines(report):
         out(line)
-    return 1 if report.is_missing("pango") else 0
+    return 0
 
 
 def _missing_lines(report: Report) -> list[str]:

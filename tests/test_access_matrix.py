@@ -165,7 +165,7 @@ def _walk(expectations, objects, people):
     return failures
 
 
-@pytest.mark.needs("pango")  # the objects include filed applications
+@pytest.mark.needs("pango")  # the objects include filed applications with their receipt PDFs
 def test_every_url_as_every_role(objects, people):
     assert _walk(EXPECTATIONS, objects, people) == []
 

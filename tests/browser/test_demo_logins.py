@@ -46,7 +46,6 @@ def submit_login(page: Page, username: str, password: str) -> None:
         page.locator("main form button[type=submit]").click()
 
 
-@pytest.mark.needs("pango")  # seed_demo files applications: receipt PDFs
 def test_every_demo_user_logs_in_and_out(browser_context_factory, artifacts_dir):
     logins = demo_logins()
     roles_seen = {role for _username, roles, _org in logins for role in roles.split(",")}

@@ -13,7 +13,7 @@ from portal.models import Notification
 from tests import factories
 from tests.institutions.builders import Cast
 
-pytestmark = [pytest.mark.django_db, pytest.mark.needs("pango")]  # filed institutions have receipt PDFs
+pytestmark = pytest.mark.django_db
 
 START = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 

@@ -234,7 +234,6 @@ def test_only_the_centre_confirms_a_filing(cast):
         )
 
 
-@pytest.mark.needs("pango")
 def test_a_filed_institution_may_apply_to_add_an_occupation_through_the_same_path(cast):
     app, _receipt = cast.filed()
     with pytest.raises(TransitionError):
@@ -249,7 +248,6 @@ def test_a_filed_institution_may_apply_to_add_an_occupation_through_the_same_pat
     assert receipt2.number.endswith("002号") and second.institution == inst
 
 
-@pytest.mark.needs("pango")
 def test_adding_an_occupation_already_filed_is_refused(cast):
     cast.filed()
     cast2 = Cast(cast.school, staff=cast.staff)
@@ -258,7 +256,6 @@ def test_adding_an_occupation_already_filed_is_refused(cast):
     assert any("已在本机构的备案目录中" in m for m in exc.value.messages)
 
 
-@pytest.mark.needs("pango")
 def test_directory_suspend_restore_remove_and_renew(cast):
     cast.filed()
     inst = Institution.objects.get(school=cast.school)

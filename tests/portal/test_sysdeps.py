@@ -131,10 +131,10 @@ def test_make_run_warns_with_the_install_command_when_chinese_would_print_as_box
     assert brief.startswith("!! 缺少 missing: fonts-wqy-microhei") and brief.count("\n") == 1
 
 
-def test_make_run_stops_before_the_demo_data_when_pango_is_missing():
+def test_make_run_warns_that_no_pdf_can_be_made_without_pango_and_runs_on():
     result = run_script("check", "documents", env=bare_env())
-    assert result.returncode == 1
-    assert "libpango-1.0-0 libpangoft2-1.0-0 — PDF 排版库 Pango" in result.stdout
+    assert result.returncode == 0
+    assert "libpango-1.0-0 libpangoft2-1.0-0 — PDF 排版库 Pango：无法生成任何 PDF：WeasyPrint 无法加载" in result.stdout
 
 
 @pytest.mark.needs("pango")
@@ -333,7 +333,6 @@ def test_when_everything_is_present_the_summary_is_one_line(tmp_path):
 
 
 @pytest.mark.django_db
-@pytest.mark.needs("pango")  # the demo data files applications, with their receipt PDFs
 def test_demo_logins_come_with_what_each_finds_waiting(settings):
     from institutions.models import ApplicationStatus, FilingApplication
 
