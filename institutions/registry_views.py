@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -24,7 +23,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from institutions import selectors, services
 from institutions.directory_forms import DirectoryChangeForm, RegistrySearchForm
 from institutions.directory_views import PAGE_SIZE, mark_statuses
-from institutions.models import FilingReceipt, Institution, InstitutionOccupation, InstitutionStatus
+from institutions.models import FilingReceipt, Institution, InstitutionStatus
 from portal import stepviews
 from portal.access import roles_required
 from portal.history import history_rows
@@ -116,14 +115,7 @@ def institution_list(request: HttpRequest) -> HttpResponse:
 
 @roles_required(*REGISTRY_ROLES)
 def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    rows = InstitutionOccupation.objects.select_related("occupation").order_by("occupation__code")
-    receipts = FilingReceipt.objects.select_related("issued_by", "application").order_by("-issued_at")
-    institution = get_object_or_404(
-        selectors.institution_list(user=request.user).prefetch_related(
-            Prefetch("occupations", queryset=rows), Prefetch("receipts", queryset=receipts)
-        ),
-        pk=pk,
-    )
+    institution = selectors.registry_detail(user=request.user, pk=pk)
     mark_statuses([institution])
     return render(
         request,

@@ -105,3 +105,55 @@ def plannable_occupations(*, institution: Institution, on: dt.date) -> QuerySet[
     return institution.occupations.filter(status=InstitutionStatus.ACTIVE, valid_until__gte=on).select_related(
         "occupation"
     )
+
+
+# --- Objects reached from an application or an institution in scope -----------------------
+
+
+def evidence_in_scope(*, user, pk: int):
+    """An evidence file of an application the user may see, else 404."""
+    from django.shortcuts import get_object_or_404
+
+    from institutions.models import EvidenceFile
+
+    return get_object_or_404(
+        EvidenceFile.objects.select_related("answer__application__school__organisation"),
+        pk=pk,
+        answer__application__in=application_list(user=user).values("pk"),
+    )
+
+
+def applied_occupation_in_scope(*, user, pk: int):
+    """An occupation applied for in an application the user may see, else 404."""
+    from django.shortcuts import get_object_or_404
+
+    from institutions.models import AppliedOccupation
+
+    return get_object_or_404(
+        AppliedOccupation.objects.select_related("application__school__organisation", "occupation"),
+        pk=pk,
+        application__in=application_list(user=user).values("pk"),
+    )
+
+
+def occupation_choices():
+    """The active catalogue entries a school may apply for (rules are checked on submit)."""
+    from portal.models import Occupation
+
+    return Occupation.objects.filter(is_active=True).order_by("code", "work_type")
+
+
+def registry_detail(*, user, pk: int) -> Institution:
+    """An institution in the user's scope with its occupations and receipts, else 404."""
+    from django.shortcuts import get_object_or_404
+
+    from institutions.models import FilingReceipt
+
+    rows = InstitutionOccupation.objects.select_related("occupation").order_by("occupation__code")
+    receipts = FilingReceipt.objects.select_related("issued_by", "application").order_by("-issued_at")
+    return get_object_or_404(
+        institution_list(user=user).prefetch_related(
+            Prefetch("occupations", queryset=rows), Prefetch("receipts", queryset=receipts)
+        ),
+        pk=pk,
+    )

@@ -23,9 +23,9 @@ from institutions import forms, selectors, services
 from institutions.models import (
     OPEN_STATUSES,
     ApplicationKind,
-    AppliedOccupation,
     Condition,
     ConsentBody,
+    EvaluationBasis,
     EvaluationMethod,
     EvidenceFile,
     FilingApplication,
@@ -36,7 +36,7 @@ from institutions.services import APPLICATION, TRANSITIONS, TransitionError
 from portal import stepviews
 from portal.access import SCHOOL_VIEWER_ROLES, is_citywide, roles_required, users_with_roles
 from portal.history import history_rows
-from portal.models import Occupation, Role
+from portal.models import Role
 from portal.queue import enqueue
 from schools import selectors as school_selectors
 
@@ -276,11 +276,7 @@ def _add_evidence(request: HttpRequest, application, condition: int, form) -> in
 
 
 def _evidence_in_scope(user, pk: int) -> EvidenceFile:
-    return get_object_or_404(
-        EvidenceFile.objects.select_related("answer__application__school__organisation"),
-        pk=pk,
-        answer__application__in=selectors.application_list(user=user).values("pk"),
-    )
+    return selectors.evidence_in_scope(user=user, pk=pk)
 
 
 @roles_required(*VIEWER_ROLES)
@@ -313,9 +309,9 @@ def occupation_add(request: HttpRequest, pk: int) -> HttpResponse:
     if refused:
         return refused
     school = application.school
-    occupations = list(Occupation.objects.filter(is_active=True).order_by("code", "work_type"))
+    occupations = list(selectors.occupation_choices())
     majors = school_selectors.major_list(user=request.user, school=school).filter(is_active=True)
-    initial = {"lowest_level": 5, "highest_level": school.level_cap, "basis": "national_standard"}
+    initial = {"lowest_level": 5, "highest_level": school.level_cap, "basis": EvaluationBasis.NATIONAL_STANDARD}
     form = forms.OccupationForm(_posted(request), initial=initial, occupations=occupations, majors=majors)
     if request.method == "POST" and form.is_valid():
         try:
@@ -334,11 +330,7 @@ def occupation_add(request: HttpRequest, pk: int) -> HttpResponse:
 @roles_required(Role.SCHOOL_STAFF)
 @require_POST
 def occupation_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    applied = get_object_or_404(
-        AppliedOccupation.objects.select_related("application__school__organisation", "occupation"),
-        pk=pk,
-        application__in=selectors.application_list(user=request.user).values("pk"),
-    )
+    applied = selectors.applied_occupation_in_scope(user=request.user, pk=pk)
     try:
         services.occupation_remove(applied=applied, actor=request.user)
     except TransitionError as exc:
