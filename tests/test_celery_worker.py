@@ -83,4 +83,6 @@ def test_a_real_worker_runs_a_student_import_job(worker, tmp_path):
     assert job.result == {"created": 300}
     assert Student.objects.filter(school=school).count() == 300
     assert "portal.tasks.run_job" in log
-    assert Job.objects.get(pk=job.pk).progress == 300
+    job = Job.objects.get(pk=job.pk)
+    assert (job.progress, job.attempts) == (300, 1)
+    assert job.queued_at is not None and job.heartbeat_at is not None
