@@ -11,9 +11,10 @@ from institutions.models import (
     Condition,
     EvaluationBasis,
     EvaluationMethod,
+    PanelConclusion,
 )
 from portal.forms import BootstrapFormMixin
-from portal.models import Occupation
+from portal.models import Occupation, OccupationKind
 from schools.models import Level
 
 
@@ -78,7 +79,7 @@ def occupation_note(occupation: Occupation) -> str:
     """Why an occupation can or cannot be applied for (annex §1.3), shown next to its name."""
     if occupation.is_access_type:
         return str(_("准入类职业资格，不能申报"))
-    if occupation.kind != "skill":
+    if occupation.kind != OccupationKind.SKILL:
         return str(_("非技能类职业，不能申报"))
     if not occupation.has_national_standard:
         return str(_("尚无国家职业技能标准，须以已备案的评价规范为依据"))
@@ -258,7 +259,7 @@ class FindingsForm(BootstrapFormMixin, forms.Form):
 
 class ConcludeForm(ChoiceWidgetsMixin, forms.Form):
     conclusion = forms.ChoiceField(
-        label=_("评估结论"), choices=[("pass", _("通过")), ("fail", _("不通过"))], widget=forms.RadioSelect
+        label=_("评估结论"), choices=PanelConclusion.choices, widget=forms.RadioSelect
     )
     opinion = forms.CharField(label=_("专家组评估意见"), widget=forms.Textarea(attrs={"rows": 6}))
 

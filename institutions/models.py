@@ -283,6 +283,10 @@ class ExpertPanel(models.Model):
         return f"{_('评估专家组')} · {self.application}"
 
     @property
+    def passed(self) -> bool:
+        return self.conclusion == PanelConclusion.PASS
+
+    @property
     def lead(self):
         member = next((m for m in self.members.all() if m.is_lead and not m.excluded), None)
         return member.expert if member else None

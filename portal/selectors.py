@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from portal.models import Job, Notification, Occupation, User
+from portal.models import Job, Notification, Occupation, OccupationKind, User
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
@@ -24,5 +24,5 @@ def occupation_list(*, search: str = "", assessable_only: bool = False) -> Query
     if search:
         qs = qs.filter(Q(code__icontains=search) | Q(name__icontains=search) | Q(work_type__icontains=search))
     if assessable_only:
-        qs = qs.filter(kind="skill", is_access_type=False)
+        qs = qs.filter(kind=OccupationKind.SKILL, is_access_type=False)
     return qs
