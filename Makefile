@@ -32,7 +32,7 @@ run: install
 # First the Debian packages the tests need (installed once if root or passwordless sudo, never a
 # prompt); tests that still miss one are listed at the end. PORTAL_REQUIRE_SYSTEM_DEPS=1 fails them.
 test: system-deps
-	@$(MAKE) --no-print-directory install
+	@$(MAKE) --no-print-directory --silent install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 system-deps:
