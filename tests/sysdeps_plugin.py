@@ -93,10 +93,9 @@ def summary_lines(state: State) -> list[tuple[str, dict[str, bool]]]:
     loud = {"red": True, "bold": True}
     if report.ok:
         names = ", ".join(r.name for r in report.checked)
-        return [
-            (f"系统软件包齐全 all system packages present ({names}): "
-             f"the {len(state.needing)} tests that need them ran", {"green": True}),
-        ]
+        n = len(state.needing)
+        ran = "the 1 test that needs them ran" if n == 1 else f"the {n} tests that need them ran"
+        return [(f"系统软件包齐全 all system packages present ({names}): {ran}", {"green": True})]
     if state.require:
         head = (f"!! {sysdeps.ENV_REQUIRE}=1：缺少系统软件包，{len(state.blocked)} 个测试报错，本次运行失败 — "
                 f"missing system packages: {len(state.blocked)} tests ERROR at setup and the run FAILS")
