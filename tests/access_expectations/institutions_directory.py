@@ -21,6 +21,7 @@ from institutions.models import (
 from institutions.services import validity_end
 from portal.models import Occupation, Role
 from schools.models import Level
+from tests.access_expectations import READ_ONLY, Post, Writes
 
 ANON = "anonymous"
 CENTRE = Role.CENTRE_REVIEWER.value
@@ -57,6 +58,22 @@ OUT_OF_SCOPE = {
     "directory_detail": ("other_institution", _codes(200, anon=200)),
     "registry:institution_detail": ("other_institution", _readers(**{STAFF: 404, DISTRICT: 404})),
     "registry:institution_act": ("other_institution_suspend", _codes(403, **{CENTRE: 200, STAFF: 404, DISTRICT: 404})),
+}
+
+# Only centre reviewers act, with a reason; a step the entry's state does not allow is a 409.
+REASON = {"reason": "整改期间暂停评价活动"}
+POST_EXPECTATIONS = {
+    "directory": READ_ONLY,
+    "directory_detail": READ_ONLY,
+    "registry:institution_list": READ_ONLY,
+    "registry:institution_detail": READ_ONLY,
+    "registry:institution_act": [
+        Post("institution_suspend", _codes(403, **{CENTRE: Writes(302)}), data=REASON),
+        Post("other_institution_suspend", _codes(403, **{CENTRE: Writes(302), STAFF: 404, DISTRICT: 404}), data=REASON),
+        # Restoring an active entry: the state refuses.
+        Post("institution_restore", _codes(403, **{CENTRE: 409}), data=REASON),
+        Post("institution_unknown_step", _readers(404), note="no such step"),
+    ],
 }
 
 
@@ -116,4 +133,6 @@ def build_objects(objects, people) -> dict:
         "other_institution": other,
         "institution_suspend": {"pk": institution.pk, "action": "suspend"},
         "other_institution_suspend": {"pk": other.pk, "action": "suspend"},
+        "institution_restore": {"pk": institution.pk, "action": "restore"},
+        "institution_unknown_step": {"pk": institution.pk, "action": "approve"},
     }

@@ -10,17 +10,22 @@ The applications are built through the services (tests/institutions/builders.py)
 from __future__ import annotations
 
 from institutions import services
-from institutions.models import ApplicationKind, Institution
+from institutions.models import ApplicationKind, EvaluationMethod, Institution
 from portal.access import CITYWIDE_ROLES
 from portal.models import Role
+from schools.models import Level
 from tests import factories
-from tests.institutions.builders import Cast
+from tests.access_expectations import READ_ONLY, Post, Writes
+from tests.institutions.builders import Cast, pdf
 
 ANON = "anonymous"
 STAFF = Role.SCHOOL_STAFF.value
 CENTRE = Role.CENTRE_REVIEWER.value
 DISTRICT = Role.DISTRICT_HR_OFFICER.value
 EXPERT = Role.EXPERT.value
+DEPT = Role.COMMISSION_DEPT_OFFICER.value
+HR = Role.MUNICIPAL_HR_OFFICER.value
+COMMISSION = Role.COMMISSION_OFFICER.value
 CITY = {str(r) for r in CITYWIDE_ROLES}
 SCHOOL_VIEWERS = CITY | {STAFF, DISTRICT}
 
@@ -63,6 +68,117 @@ OUT_OF_SCOPE = {
     "institutions:receipt_download": ("other_filed_application", _for(200, SCHOOL_VIEWERS | {EXPERT}, **OTHER)),
 }
 
+# --- POST -------------------------------------------------------------------------------
+# Each step is sent with the body that would take it, as every role: the role that may take it
+# writes (Writes); a wrong role is 403, out of scope 404, a state that does not allow it 409 —
+# and those change nothing. Objects: "application" is the school's returned application,
+# "filed_application" its filed one, "evaluated_application" another school's under evaluation
+# (the people expert leads its panel), "accepted_application" under evaluation without a panel,
+# "consented_application" awaiting confirmation (the people expert led its panel too).
+CONTACT = {"contact_name": "李老师", "contact_phone": "13800000000"}
+STATEMENT = {"statement": "补充后的情况说明"}
+FINDING = {
+    f"c1_{EvaluationMethod.DOCUMENT_REVIEW}_satisfied": "yes",
+    f"c1_{EvaluationMethod.DOCUMENT_REVIEW}_text": "材料齐全，符合要求",
+}
+CONFIRM = {
+    "ministry_report_ref": "人社鉴备〔2026〕99号",
+    "ministry_reported_on": "2026-11-20",
+    "category_letter": "S",
+    "ministry_code": "0000",
+    "site_sequence": "000777",
+}
+SIGN = {"conclusion": "pass", "opinion": "具备评价机构条件"}
+REFUSED_OTHER_SCHOOL = _for(403, set(), **OTHER)
+
+
+def _evidence_upload(objects: dict) -> dict:
+    return {"part": "evidence", "files": pdf("补充材料.pdf")}
+
+
+def _occupation_body(objects: dict) -> dict:
+    return {
+        "occupation": _occupation("6-18-02-04").pk,
+        "lowest_level": Level.LEVEL_5,
+        "highest_level": Level.LEVEL_4,
+        "basis": "national_standard",
+        "specification_ref": "",
+        "majors": [objects["major"].pk],
+    }
+
+
+def _panel_body(objects: dict) -> dict:
+    return {"experts": objects["panel_experts"], "lead": objects["panel_experts"][0]}
+
+
+POST_EXPECTATIONS = {
+    "institutions:application_list": READ_ONLY,
+    # The school already has an open (returned) application: a second one is refused by state.
+    "institutions:application_create": [Post(None, _for(403, set(), **{STAFF: 409}), data={"kind": "add_occupation"})],
+    "institutions:application_detail": READ_ONLY,
+    "institutions:application_edit": [
+        Post("application", _for(Writes(302), {STAFF}), data=CONTACT),
+        Post("evaluated_application", _for(403, set(), **{STAFF: 404}), data=CONTACT),
+        Post("filed_application", _for(403, set(), **{STAFF: 409}), data=CONTACT),
+    ],
+    "institutions:condition_edit": [
+        Post("application_condition", _for(Writes(302), {STAFF}), data=STATEMENT),
+        Post("application_condition", _for(Writes(302), {STAFF}), data=_evidence_upload, note="evidence upload"),
+        Post("evaluated_application_condition", _for(403, set(), **{STAFF: 404}), data=_evidence_upload),
+        Post("filed_application_condition", _for(403, set(), **{STAFF: 409}), data=STATEMENT),
+        Post("filed_application_condition", _for(403, set(), **{STAFF: 409}), data=_evidence_upload),
+    ],
+    "institutions:occupation_add": [
+        Post("application", _for(Writes(302), {STAFF}), data=_occupation_body),
+        Post("evaluated_application", _for(403, set(), **{STAFF: 404}), data=_occupation_body),
+        Post("filed_application", _for(403, set(), **{STAFF: 409}), data=_occupation_body),
+    ],
+    "institutions:occupation_delete": [
+        Post("applied_occupation", _for(Writes(302), {STAFF})),
+        Post("other_applied_occupation", _for(403, set(), **{STAFF: 404})),
+        Post("filed_applied_occupation", _for(403, set(), **{STAFF: 409})),
+    ],
+    "institutions:evidence_download": READ_ONLY,
+    "institutions:evidence_delete": [
+        Post("evidence", _for(Writes(302), {STAFF})),
+        Post("other_evidence", _for(403, set(), **{STAFF: 404})),
+        Post("filed_evidence", _for(403, set(), **{STAFF: 409})),
+    ],
+    "institutions:application_act": [
+        # Resubmitting the returned application: the school's step; the expert does not see it.
+        Post("application_submit", _for(Writes(302), {STAFF}, **{EXPERT: 404})),
+        Post("filed_submit", _for(403, set(), **{STAFF: 409})),
+        Post("other_withdraw", REFUSED_OTHER_SCHOOL, data={"comment": "撤回"}),
+        Post("returned_accept", _for(403, set(), **{DEPT: 409, EXPERT: 404}), data={"comment": "受理"}),
+        Post(
+            "evaluated_declare_conflict",
+            _for(403, set(), **{EXPERT: Writes(302), **OTHER}),
+            data={"comment": "曾在该校任职"},
+        ),
+        Post("evaluated_consent", _for(403, set(), **{HR: 409, COMMISSION: 409, **OTHER}), data={"agreed": "yes"}),
+        Post("application_unknown_step", _for(404, SCHOOL_VIEWERS | {EXPERT}), note="no such step"),
+    ],
+    "institutions:panel_form": [
+        Post("accepted_application", _for(Writes(302), {CENTRE}), data=_panel_body),
+        Post("consented_application", _for(403, set(), **{CENTRE: 409}), data=_panel_body),
+    ],
+    "institutions:findings": [
+        Post("evaluated_application", _for(Writes(302), {EXPERT}), data=FINDING),
+        Post("consented_application", _for(403, set(), **{EXPERT: 409}), data=FINDING),
+    ],
+    "institutions:conclude": [
+        # The lead may sign, but not before the 30 findings are in: refused by state, nothing written.
+        Post("evaluated_application", _for(403, set(), **{EXPERT: 409}), data=SIGN),
+        Post("consented_application", _for(403, set(), **{EXPERT: 409}), data=SIGN),
+    ],
+    "institutions:confirm": [
+        Post("consented_application", _for(Writes(302), {CENTRE}), data=CONFIRM),
+        Post("filed_application", _for(403, set(), **{CENTRE: 409}), data=CONFIRM),
+        Post("accepted_application", _for(403, set(), **{CENTRE: 409}), data=CONFIRM),
+    ],
+    "institutions:receipt_download": READ_ONLY,
+}
+
 
 def _kind(school) -> str:
     """First filing, or an added occupation where another builder already listed the school."""
@@ -103,7 +219,19 @@ def build_objects(objects, people) -> dict:
     consented = _cast(factories.school(district_code="310104"), people).consented()
 
     evidence = returned.answers.get(condition=1).evidence.first()
+    panel_experts = [people[Role.EXPERT], factories.user(Role.EXPERT), factories.user(Role.EXPERT)]
     return {
+        "major": mine_major(school),
+        "panel_experts": [e.pk for e in panel_experts],
+        "filed_application_condition": {"pk": filed.pk, "condition": 1},
+        "filed_evidence": filed.answers.get(condition=1).evidence.first(),
+        "filed_applied_occupation": filed.occupations.first(),
+        "other_applied_occupation": evaluated.occupations.first(),
+        "filed_submit": {"pk": filed.pk, "action": "submit"},
+        "returned_accept": {"pk": returned.pk, "action": "accept"},
+        "evaluated_declare_conflict": {"pk": evaluated.pk, "action": "declare_conflict"},
+        "evaluated_consent": {"pk": evaluated.pk, "action": "consent"},
+        "application_unknown_step": {"pk": returned.pk, "action": "approve"},
         "application": returned,
         "application_condition": {"pk": returned.pk, "condition": 1},
         "application_submit": {"pk": returned.pk, "action": "submit"},
@@ -118,3 +246,8 @@ def build_objects(objects, people) -> dict:
         "accepted_application": accepted,
         "consented_application": consented,
     }
+
+
+def mine_major(school):
+    """An active major of the school, matching the occupation added by POST."""
+    return school.majors.filter(is_active=True).first() or factories.major(school)
