@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import BootstrapFormMixin, ExcelUploadForm
+from portal.models import District
 
 ImportUploadForm = ExcelUploadForm
 
@@ -14,6 +15,22 @@ class StudentFilterForm(forms.Form):
     def __init__(self, *args, majors=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["major"].choices = [("", _("全部专业"))] + [(m.pk, str(m)) for m in majors]
+
+
+class SchoolFilterForm(BootstrapFormMixin, forms.Form):
+    """Search of the school list: a part of the name, a district (invalid values are ignored)."""
+
+    q = forms.CharField(label=_("学校名称"), required=False, max_length=80)
+    district = forms.ModelChoiceField(
+        label=_("所在区"), queryset=District.objects.order_by("code"), required=False, empty_label=_("全部区")
+    )
+
+    def filters(self) -> dict:
+        """Keyword arguments of ``selectors.school_list_with_counts``."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        district = self.cleaned_data.get("district")
+        return {"search": self.cleaned_data["q"].strip(), "district_id": district.pk if district else None}
 
 
 class SchoolContactForm(BootstrapFormMixin, forms.Form):

@@ -15,8 +15,10 @@ from portal.models import Role
 from portal.services import job_start
 from portal.views import xlsx_response
 from schools import excel, selectors
-from schools.forms import ImportUploadForm, SchoolContactForm, StudentFilterForm
+from schools.forms import ImportUploadForm, SchoolContactForm, SchoolFilterForm, StudentFilterForm
 from schools.services import may_manage_school_records, school_update
+
+SCHOOL_PAGE_SIZE = 30
 
 
 @roles_required(*SCHOOL_VIEWER_ROLES)
@@ -25,8 +27,12 @@ def school_list(request: HttpRequest) -> HttpResponse:
         school = selectors.school_of(request.user)
         if school is not None:
             return redirect("schools:school_detail", pk=school.pk)
-    schools = selectors.school_list_with_counts(user=request.user, on=timezone.localdate())
-    return render(request, "schools/school_list.html", {"schools": schools})
+    form = SchoolFilterForm(request.GET or None)
+    filters = form.filters()
+    schools = selectors.school_list_with_counts(user=request.user, on=timezone.localdate(), **filters)
+    # One page at a time: the counts are correlated subqueries, computed for the rows shown only.
+    page = Paginator(schools, SCHOOL_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "schools/school_list.html", {"form": form, "page": page, "searched": any(filters.values())})
 
 
 @roles_required(*SCHOOL_VIEWER_ROLES)
