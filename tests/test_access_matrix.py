@@ -470,7 +470,7 @@ def rows_written() -> int:
         connection.ensure_connection()
         return connection.connection.total_changes
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_all_tables")
+        cursor.execute("SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables")
         return int(cursor.fetchone()[0])
 
 

@@ -1,9 +1,12 @@
-"""A 5,000-row student file goes through the background job, reporting progress on the way."""
+"""A 5,000-row student file goes through the background job, reporting progress on the way.
+
+Outcomes only: how fast it goes is measured by bench/run.py, as a ratio to reading the same
+workbook in the same run (a wall-clock limit here failed whenever the machine was busy).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from io import BytesIO
 
 import pytest
@@ -62,7 +65,6 @@ def test_a_5000_row_student_file_imports_through_the_job_and_reports_progress_wh
 
     monkeypatch.setattr(services, "_set_progress", spying_set_progress)
 
-    started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         job = services.job_start(
             kind="import_students",
@@ -70,7 +72,6 @@ def test_a_5000_row_student_file_imports_through_the_job_and_reports_progress_wh
             params={"school_id": school.pk},
             upload=SimpleUploadedFile("学籍学生.xlsx", data, content_type=XLSX),
         )
-    elapsed = time.monotonic() - started
     job = Job.objects.get(pk=job.pk)
 
     assert job.status == JobStatus.SUCCEEDED, job.errors[:5]
@@ -97,5 +98,3 @@ def test_a_5000_row_student_file_imports_through_the_job_and_reports_progress_wh
     assert len(steps_before_completion) > 10
     assert done_values[-1] == ROWS
     assert {stage for *_rest, stage in updates} >= {"校验数据", "写入数据"}
-
-    assert elapsed < 30, f"5,000 rows took {elapsed:.1f}s"
