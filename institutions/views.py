@@ -38,6 +38,7 @@ from portal.access import SCHOOL_VIEWER_ROLES, is_citywide, roles_required, user
 from portal.history import history_rows
 from portal.models import Role
 from portal.queue import enqueue
+from portal.security import file_download
 from schools import selectors as school_selectors
 
 VIEWER_ROLES = SCHOOL_VIEWER_ROLES | {Role.EXPERT}
@@ -282,11 +283,9 @@ def _evidence_in_scope(user, pk: int) -> EvidenceFile:
 @roles_required(*VIEWER_ROLES)
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = _evidence_in_scope(request.user, pk)
-    return FileResponse(
-        evidence.file.open("rb"),
-        as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type,
+    # Named and typed by the checked content type, whatever name it was uploaded under.
+    return file_download(
+        evidence.file.open("rb"), original_name=evidence.original_name, content_type=evidence.content_type
     )
 
 

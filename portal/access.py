@@ -55,10 +55,18 @@ def school_scope(user, path: str = "") -> Q:
     return scopes
 
 
+class RolesRequired(PermissionDenied):
+    """A 403 that knows which roles would have been let in: the 403 page names them."""
+
+    def __init__(self, roles: Iterable[str]) -> None:
+        self.roles = tuple(roles)
+        super().__init__("one of these roles is required: " + ", ".join(self.roles))
+
+
 def require_roles(user, *roles: str) -> None:
-    """Raise PermissionDenied unless the user holds one of ``roles`` (superusers pass)."""
+    """Raise PermissionDenied (RolesRequired) unless the user holds one of ``roles`` (superusers pass)."""
     if not (user.is_authenticated and (user.is_superuser or user.has_role(*roles))):
-        raise PermissionDenied
+        raise RolesRequired(roles)
 
 
 def roles_required(*roles: str) -> Callable:

@@ -21,6 +21,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 MAX_ROWS = 20_000
 MAX_LISTED_ERRORS = 200
+# Decompression bombs: a filled 20,000-row student template unpacks to about 11 MB (ratio ~18).
+# Refuse by the sizes the zip declares before openpyxl parses anything; zipfile never inflates a
+# member past its declared size (the CRC check fails instead), so the declaration is binding.
+MAX_UNPACKED_BYTES = 40 * 1024 * 1024
+MAX_PACKED_RATIO = 100
+MAX_MEMBERS = 200
+MAX_SHOWN_TEXT = 40
+# The sheet's declared dimension is not trusted either (a few bytes can claim A1:XFD1048576):
+# columns past MAX_COLUMNS are not read, and a sheet reaching past row MAX_SHEET_ROW is refused.
+MAX_COLUMNS = 64
+MAX_SHEET_ROW = 5 * MAX_ROWS
 YES, NO = "是", "否"
 
 
@@ -46,7 +57,7 @@ class RowErrors:
         if row is not None:
             where.append(_("第%(row)s行") % {"row": row})
         if column:
-            where.append(f"「{column}」")
+            where.append(f"「{shorten(column)}」")
         self.messages.append(("".join(where) + "：" if where else "") + message)
 
     def final(self) -> list[str]:
@@ -116,10 +127,30 @@ BROKEN_WORKBOOK_ERRORS = (
 )
 
 
+def shorten(text: str) -> str:
+    """A cell's text for an error message: a header of a million characters is not repeated."""
+    return text if len(text) <= MAX_SHOWN_TEXT else text[: MAX_SHOWN_TEXT - 1] + "…"
+
+
+def unpacks_too_large(data: bytes) -> bool:
+    """True when the zip declares more than an import can hold (a decompression bomb)."""
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            return True
+        if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+            return True
+        return any(m.file_size > 1024 * 1024 and m.file_size > MAX_PACKED_RATIO * m.compress_size for m in members)
+
+
 def read_sheet(data: bytes, columns: tuple[Column, ...], errors: RowErrors) -> list[tuple[int, dict[str, Any]]]:
     """Rows of the first sheet as (excel_row_number, {key: raw value}); file-level problems go to errors."""
     if zipfile.is_zipfile(BytesIO(data)):
         try:
+            if unpacks_too_large(data):
+                too_large = _("文件解压后超过 %(mb)s MB，不是正常的导入文件，已拒绝。请使用下载的模板填写后上传。")
+                errors.add(None, None, too_large % {"mb": MAX_UNPACKED_BYTES // (1024 * 1024)})
+                return []
             return _read_sheet(data, columns, errors)
         except BROKEN_WORKBOOK_ERRORS:  # xml ParseError is a SyntaxError
             pass
@@ -130,8 +161,8 @@ def read_sheet(data: bytes, columns: tuple[Column, ...], errors: RowErrors) -> l
 def _read_sheet(data: bytes, columns: tuple[Column, ...], errors: RowErrors) -> list[tuple[int, dict[str, Any]]]:
     wb = load_workbook(BytesIO(data), read_only=True, data_only=True)
     ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header_row = next(rows, None)
+    ws.reset_dimensions()
+    header_row = next(ws.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS, values_only=True), None)
     headers = [cell_text(v) for v in (header_row or ())]
     while headers and not headers[-1]:
         headers.pop()
@@ -152,7 +183,12 @@ def _read_sheet(data: bytes, columns: tuple[Column, ...], errors: RowErrors) -> 
         return []
     index = {h: i for i, h in enumerate(headers) if h}
     out: list[tuple[int, dict[str, Any]]] = []
+    rows = ws.iter_rows(min_row=2, max_col=len(headers), values_only=True)
     for number, values in enumerate(rows, start=2):
+        if number > MAX_SHEET_ROW:
+            too_long = _("工作表超过第 %(max)s 行，请删除多余的行或拆分后分别导入。")
+            errors.add(None, None, too_long % {"max": MAX_SHEET_ROW})
+            return []
         values = tuple(values or ())
         if all(cell_text(v) == "" for v in values):
             continue

@@ -30,7 +30,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 # Debug only in the embedded mode (no DATABASE_URL) unless asked for: a production that forgets
 # DJANGO_DEBUG still runs safe, and then refuses to start without a secret key.
-DEBUG = env_bool("DJANGO_DEBUG", default=not os.environ.get("DATABASE_URL"))
+# The embedded mode (`make run`: SQLite, no DATABASE_URL) is a demo on http://127.0.0.1, also
+# with DJANGO_DEBUG=0; a production sets DATABASE_URL.
+EMBEDDED = not os.environ.get("DATABASE_URL")
+DEBUG = env_bool("DJANGO_DEBUG", default=EMBEDDED)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -53,6 +56,7 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "axes",
+    "csp",
     "django_filters",
     "django_htmx",
     "django_celery_beat",
@@ -68,13 +72,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Inside the CSRF middleware, so it still sees whether this response used the token.
+    "portal.middleware.PrivateWhenCsrfTokenUsedMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.sessions.SessionRefreshMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.ErrorPageMiddleware",
+    "portal.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -140,29 +149,62 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(2 * 60 * 60)))
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+# Secure cookies travel over HTTPS only: on in production, off in the embedded mode over plain http.
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not (DEBUG or EMBEDDED))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Behind a TLS-terminating proxy (nginx, the government gateway) that sets X-Forwarded-Proto.
-if env_bool("DJANGO_BEHIND_PROXY"):
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY")
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0"))
+# Behind the proxy the portal is HTTPS only (its cookies are Secure): redirect and HSTS by default
+# there (a request that came through the proxy over HTTPS is never redirected); not in the
+# embedded mode on http://127.0.0.1. /healthz stays reachable over plain HTTP for the container check.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", default=BEHIND_PROXY and not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000" if BEHIND_PROXY and not DEBUG else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# HSTS preload lists the domain in browsers for good: that is the domain owner's decision, not a default.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
-# Login lockout (django-axes): 5 failures for one username from one address lock it for 30 minutes.
+# Content-Security-Policy (django-csp) on every response: scripts only from our own static files
+# (no inline <script>, no on*= handlers: tests/portal/test_security.py scans the templates).
+# Inline styles stay allowed: a few templates use style="" for widths and htmx adds its
+# indicator <style>; style injection cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Login lockout (django-axes): 5 failures for one username from one client address lock that
+# username for that address only, for 30 minutes. Never by username alone: a stranger's failures
+# from their own address must not lock the real user out (centre-admin included).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-# Number of trusted proxies in front of the portal, so lockouts count the client's address.
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+# The client address comes from django-ipware (portal/security.py). PORTAL_PROXY_COUNT (env
+# AXES_PROXY_COUNT) is the number of trusted proxies in front of the portal: one nginx is 1, the
+# default behind DJANGO_BEHIND_PROXY. Each appends the address it saw to X-Forwarded-For, so the
+# client is the entry PORTAL_PROXY_COUNT places from the right: whatever a client writes into the
+# header itself stays to the left and is ignored.
+PORTAL_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "1" if BEHIND_PROXY else "0"))
+AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
 
 # --- Internationalisation: Simplified Chinese first, English second --------------------
 LANGUAGE_CODE = "zh-hans"
@@ -243,7 +285,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@skills.sh.inva
 PORTAL_NAME = _("上海市职业学校职业技能等级认定工作平台")
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
 # seed_demo creates logins with a published password: allowed in the embedded/debug setup only.
-DEMO_DATA_ALLOWED = env_bool("PORTAL_ALLOW_DEMO", default=DEBUG)
+DEMO_DATA_ALLOWED = env_bool("PORTAL_ALLOW_DEMO", default=DEBUG or EMBEDDED)
 GUARDIAN_RAISE_403 = False
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
