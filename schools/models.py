@@ -85,6 +85,15 @@ class TrainingLevel(models.TextChoices):
     UNDERGRADUATE = "undergraduate", _("职业本科")
 
 
+# Annex §1.3 "按照教育行政部门批准的专业培养层次": the highest level a major's students may be
+# assessed at follows the major's approved training level, as well as the school type.
+LEVEL_CAP_BY_TRAINING_LEVEL: dict[str, int] = {
+    TrainingLevel.SECONDARY: Level.LEVEL_4,
+    TrainingLevel.HIGHER: Level.LEVEL_3,
+    TrainingLevel.UNDERGRADUATE: Level.LEVEL_3,
+}
+
+
 class Major(models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="majors", verbose_name=_("学校"))
     code = models.CharField(_("专业代码"), max_length=12)
@@ -102,6 +111,11 @@ class Major(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def level_cap(self) -> int:
+        """The highest level for this major: its training level's cap, never above the school's."""
+        return max(LEVEL_CAP_BY_TRAINING_LEVEL[self.training_level], self.school.level_cap)
 
 
 class IdType(models.TextChoices):

@@ -62,16 +62,38 @@ def submission_problems(app: FilingApplication) -> list[str]:
             problems.append(_("%(o)s属于准入类职业资格，不能列入评价范围。") % {"o": name})
         elif occ.kind != OccupationKind.SKILL or not occ.is_active:
             problems.append(_("%(o)s不是技能类职业（工种），不能列入评价范围。") % {"o": name})
+        majors = [m for m in item.majors.all() if m.is_active and m.school_id == school.pk]
         if item.highest_level < cap:
             problems.append(
                 _("%(o)s最高等级%(level)s超出%(type)s可评价的最高等级（%(cap)s）。")
                 % {"o": name, "level": Level(item.highest_level).label, "type": type_label, "cap": Level(cap).label}
             )
-        majors = [m for m in item.majors.all() if m.is_active and m.school_id == school.pk]
+        elif majors and item.highest_level < min(m.level_cap for m in majors):
+            # Annex §1.3: the cap follows the majors' approved training level (按照…批准的专业培养层次).
+            best = min(majors, key=lambda m: m.level_cap)
+            problems.append(
+                _(
+                    "%(o)s最高等级%(level)s超出对应专业培养层次可评价的最高等级：%(major)s为%(training)s专业，"
+                    "最高可评价%(cap)s（附件第一条第（三）项）。"
+                )
+                % {
+                    "o": name,
+                    "level": Level(item.highest_level).label,
+                    "major": best,
+                    "training": best.get_training_level_display(),
+                    "cap": Level(best.level_cap).label,
+                }
+            )
         if not majors:
             problems.append(_("%(o)s没有对应的在办专业。") % {"o": name})
         if item.basis == EvaluationBasis.NATIONAL_STANDARD and not occ.has_national_standard:
             problems.append(_("%(o)s尚未颁布国家职业技能标准，应选择已备案的评价规范作为评价依据。") % {"o": name})
+        if item.basis == EvaluationBasis.SPECIFICATION and occ.has_national_standard:
+            # Annex §2.1: 已颁布国家职业技能标准的，应按照国家职业技能标准执行.
+            problems.append(
+                _("%(o)s已颁布国家职业技能标准（%(standard)s），应按照国家职业技能标准执行，不能使用自主开发的评价规范。")
+                % {"o": name, "standard": occ.national_standard}
+            )
         if item.basis == EvaluationBasis.SPECIFICATION and not item.specification_ref:
             problems.append(_("%(o)s以评价规范为依据的，须填写评价规范的备案文号。") % {"o": name})
         if occ.pk in filed:
