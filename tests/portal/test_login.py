@@ -68,6 +68,7 @@ def test_logout_ends_the_session():
     user = factories.user(Role.CENTRE_REVIEWER, password="right-pass-2026")
     client = Client()
     login(client, user.username, "right-pass-2026")
+    assert client.get(reverse("home")).status_code == 200  # logged in first, or the rest proves nothing
     assert client.post(reverse("logout")).status_code == 302
     assert client.get(reverse("home")).status_code == 302
 

@@ -106,7 +106,10 @@ def test_the_student_list_keeps_a_constant_number_of_queries(school, people, dja
     for n in range(3, 60):
         factories.student(major, n=n)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(url)
+        response = client.get(url)
+    # The same page with its 60 students, not a refusal or an empty list that costs nothing.
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 60
 
 
 def test_the_school_list_keeps_a_constant_number_of_queries(people, django_assert_max_num_queries):
@@ -118,4 +121,7 @@ def test_the_school_list_keeps_a_constant_number_of_queries(people, django_asser
         s = factories.school()
         factories.student(factories.major(s))
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(reverse("schools:school_list"))
+        response = client.get(reverse("schools:school_list"))
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 17  # ``people``'s school, the first one and 15 more
+    assert s.name in response.content.decode()
