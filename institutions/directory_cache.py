@@ -7,6 +7,12 @@ rendered at; ``directory_changed()`` bumps the version when an entry changes (si
 occupation, a school or its name, an occupation of the catalogue), so the next visitor gets a
 fresh page. A page is looked up with one round trip (``get_many`` of the version and the page).
 
+Below the pages, each *entry* (an institution's directory card, its registry row) is cached as an
+HTML fragment shared by every visitor, logged in or not, under the same version: a page then
+renders only its header, menu and form, and the entries that changed since. A fragment is
+rendered from the institution alone (no request, so no user, menu or CSRF token can reach it),
+per language and day.
+
 What is never cached: logged-in visitors' pages (their name, menu and CSRF token), requests
 that carry a session or a pending message, htmx requests, unknown query parameters, and any
 response that used the CSRF token, set a cookie or is not a 200. When the cache is unreachable
@@ -18,14 +24,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +41,7 @@ VERSION_KEY = "directory:version"
 PAGE_TTL = 300  # seconds: also bounds how stale a page can be if an invalidation is ever lost
 KNOWN_PARAMETERS = frozenset({"occupation", "district", "level", "page"})
 MAX_PATH = 400
+FRAGMENT_TTL = PAGE_TTL
 
 
 def directory_changed() -> None:
@@ -129,3 +138,51 @@ def cached_for_anonymous(view: Callable) -> Callable:
         return response
 
     return wrapped
+
+
+def fragment_key(template_name: str, pk: int) -> str:
+    raw = f"{template_name}|{translation.get_language()}|{timezone.localdate():%Y%m%d}|{pk}"
+    return "directory:fragment:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def entry_fragments(
+    template_name: str, institutions: Sequence, prepare: Callable[[list], object] | None = None
+) -> list[SafeString]:
+    """Each institution rendered with ``template_name``, from the cache when current.
+
+    The template gets ``{"institution": institution}`` and nothing else: no request, so no
+    context processor runs and neither the visitor, their menu nor a CSRF token can end up in
+    a fragment another visitor is served. ``prepare(missing)`` runs once, before rendering, on
+    the institutions not found in the cache (to prefetch what only the template needs). A
+    fragment is stored with the directory version read *before* rendering, so a change that
+    commits meanwhile makes it stale at once, as for pages.
+    """
+    keys = [fragment_key(template_name, institution.pk) for institution in institutions]
+    version, found = None, {}
+    if keys:
+        try:
+            found = cache.get_many([VERSION_KEY, *keys])
+            version = found.get(VERSION_KEY)
+            if version is None:
+                version = _start_version()
+        except Exception:  # noqa: BLE001 - the cache is an optimisation: render without it
+            logger.warning("directory cache unreachable; rendering the entries")
+            version, found = None, {}
+    html: list[str | None] = []
+    for key in keys:
+        entry = found.get(key)
+        html.append(entry[1] if version is not None and entry is not None and entry[0] == version else None)
+    missing = [i for i, fragment in enumerate(html) if fragment is None]
+    if missing:
+        if prepare is not None:
+            prepare([institutions[i] for i in missing])
+        fresh = {}
+        for i in missing:
+            html[i] = render_to_string(template_name, {"institution": institutions[i]})
+            fresh[keys[i]] = (version, html[i])
+        if version is not None:
+            try:
+                cache.set_many(fresh, FRAGMENT_TTL)
+            except Exception:  # noqa: BLE001
+                logger.warning("directory cache unreachable; entries not stored")
+    return [mark_safe(fragment) for fragment in html]  # noqa: S308 - rendered by our own templates above

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 
 from institutions import selectors
-from institutions.directory_cache import cached_for_anonymous
+from institutions.directory_cache import cached_for_anonymous, entry_fragments
 from institutions.directory_forms import DirectorySearchForm
 from institutions.models import Institution, InstitutionStatus
 from portal.access import public
@@ -86,18 +87,34 @@ def mark_statuses(institutions: Iterable[Institution], today: dt.date | None = N
     return out
 
 
+def _prepare_entries(institutions: list[Institution]) -> None:
+    prefetch_related_objects(institutions, selectors.directory_occupations())
+    mark_statuses(institutions)
+
+
+def rendered_entries(template_name: str, page) -> list:
+    """The HTML of each institution of ``page`` (a page of ``selectors.directory()`` without its
+    prefetch), each rendered with ``template_name`` or served from the entry cache: only the
+    entries not cached get their occupations loaded and rendered."""
+    return entry_fragments(template_name, list(page.object_list), prepare=_prepare_entries)
+
+
 @public
 @publicly_cacheable
 @cached_for_anonymous
 def directory_list(request: HttpRequest) -> HttpResponse:
     form = DirectorySearchForm(request.GET or None)
     filters = form.filters()
-    page = Paginator(selectors.directory(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = mark_statuses(page.object_list)
+    page = Paginator(selectors.directory(**filters).prefetch_related(None), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "institutions/directory_list.html",
-        {"form": form, "page": page, "searched": any(filters.values())},
+        {
+            "form": form,
+            "page": page,
+            "cards": rendered_entries("institutions/_directory_card.html", page),
+            "searched": any(filters.values()),
+        },
     )
 
 

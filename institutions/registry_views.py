@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from institutions import selectors, services
 from institutions.directory_forms import DirectoryChangeForm, RegistrySearchForm
-from institutions.directory_views import PAGE_SIZE, mark_statuses
+from institutions.directory_views import PAGE_SIZE, mark_statuses, rendered_entries
 from institutions.models import FilingReceipt, Institution, InstitutionStatus
 from portal import stepviews
 from portal.access import roles_required
@@ -108,9 +108,10 @@ def institution_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.directory(**form.filters()).filter(pk__in=selectors.institution_list(user=request.user).values("pk"))
     if status := form.status_filter():
         qs = qs.filter(status=status)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = mark_statuses(page.object_list)
-    return render(request, "institutions/registry_list.html", {"form": form, "page": page})
+    page = Paginator(qs.prefetch_related(None), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Rows are the same for everyone allowed to see them (scope only picks which): cached per entry.
+    rows = rendered_entries("institutions/_registry_row.html", page)
+    return render(request, "institutions/registry_list.html", {"form": form, "page": page, "rows": rows})
 
 
 @roles_required(*REGISTRY_ROLES)
