@@ -220,6 +220,11 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @roles_required(Role.SCHOOL_STAFF)
 def condition_edit(request: HttpRequest, pk: int, condition: int) -> HttpResponse:
+    """One form for the statement and the files: a POST saves what it carries, both together.
+
+    The statement is saved when the POST has one (and it changed); each file goes through the
+    service. A refused file keeps the page with the typed text as typed and says what was saved.
+    """
     if condition not in Condition.values:
         raise Http404
     application, refused = _editable(request, pk)
@@ -228,27 +233,32 @@ def condition_edit(request: HttpRequest, pk: int, condition: int) -> HttpRespons
     answer = next(a for a in application.answers.all() if a.condition == condition)
     statement_form = forms.StatementForm(initial={"statement": answer.statement})
     evidence_form = forms.EvidenceForm()
+    evidence_form.fields["files"].required = False
     if request.method == "POST":
-        try:
-            if request.POST.get("part") == "evidence":
-                evidence_form = forms.EvidenceForm(request.POST, request.FILES)
-                if evidence_form.is_valid():
-                    added = _add_evidence(request, application, condition, evidence_form)
-                    if added and not evidence_form.errors:
-                        return redirect("institutions:condition_edit", pk=application.pk, condition=condition)
-            else:
-                statement_form = forms.StatementForm(request.POST)
-                if statement_form.is_valid():
+        statement_form = forms.StatementForm(request.POST)
+        evidence_form = forms.EvidenceForm(request.POST, request.FILES)
+        evidence_form.fields["files"].required = False
+        has_statement = "statement" in request.POST
+        if (not has_statement or statement_form.is_valid()) and evidence_form.is_valid():
+            try:
+                statement = statement_form.cleaned_data["statement"].strip() if has_statement else None
+                if statement is not None and statement != answer.statement:
                     services.condition_answer_save(
-                        application=application,
-                        actor=request.user,
-                        condition=condition,
-                        statement=statement_form.cleaned_data["statement"],
+                        application=application, actor=request.user, condition=condition, statement=statement
                     )
                     messages.success(request, _("条件%(n)s的情况说明已保存。") % {"n": condition})
-                    return redirect("institutions:application_detail", pk=application.pk)
-        except TransitionError as exc:
-            return _refused(request, application, exc.messages)
+                files = [f for f in evidence_form.cleaned_data["files"] if f]
+                added = _add_evidence(request, application, condition, evidence_form, files)
+            except TransitionError as exc:
+                return _refused(request, application, exc.messages)
+            if not evidence_form.errors:
+                if statement in (None, answer.statement) and not added:
+                    messages.info(request, _("没有需要保存的改动。"))
+                if request.POST.get("then") == "application":
+                    response = redirect("institutions:application_detail", pk=application.pk)
+                    response["Location"] += "#conditions"
+                    return response
+                return redirect("institutions:condition_edit", pk=application.pk, condition=condition)
         application = selectors.application_detail(user=request.user, pk=pk)  # show what was added
         answer = next(a for a in application.answers.all() if a.condition == condition)
     context = {
@@ -261,10 +271,10 @@ def condition_edit(request: HttpRequest, pk: int, condition: int) -> HttpRespons
     return render(request, "institutions/condition_edit.html", context)
 
 
-def _add_evidence(request: HttpRequest, application, condition: int, form) -> int:
+def _add_evidence(request: HttpRequest, application, condition: int, form, files) -> int:
     """Adds each uploaded file through the service; refused files become form errors."""
     added = 0
-    for upload in form.cleaned_data["files"]:
+    for upload in files:
         try:
             services.evidence_add(application=application, actor=request.user, condition=condition, upload=upload)
             added += 1
