@@ -37,7 +37,7 @@ def school_overview_panel(user) -> HomePanel | None:
                 HomeItem(_("导入失败，待修改后重新上传"), reverse("job_detail", args=[job.pk]), meta=job.input_name)
             )
         return HomePanel(_("本校学籍"), items, more_url=reverse("schools:school_detail", args=[school.pk]), order=20)
-    schools = selectors.school_list_with_counts(user=user, on=today)
+    schools = selectors.school_list_with_counts(user=user, on=today, graduating_only=True)
     items = [
         HomeItem(
             str(s),

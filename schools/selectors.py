@@ -30,19 +30,25 @@ def _count(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def school_list_with_counts(*, user, on: dt.date, search: str = "", district_id: int | None = None) -> QuerySet[School]:
+def school_list_with_counts(
+    *, user, on: dt.date, search: str = "", district_id: int | None = None, graduating_only: bool = False
+) -> QuerySet[School]:
     """Schools in the user's scope with their numbers of majors, students and graduating-year
-    students; ``search`` matches a part of the name, ``district_id`` keeps one district."""
+    students (``graduating_only``: that last number only); ``search`` matches a part of the name,
+    ``district_id`` keeps one district."""
     start, end = graduating_year_bounds(on)
     qs = school_list(user=user)
     if search:
         qs = qs.filter(Q(organisation__name__icontains=search) | Q(organisation__short_name__icontains=search))
     if district_id:
         qs = qs.filter(organisation__district_id=district_id)
+    graduating = _count(Student.objects.filter(expected_graduation__gte=start, expected_graduation__lte=end))
+    if graduating_only:
+        return qs.annotate(graduating_count=graduating)
     return qs.annotate(
         major_count=_count(Major.objects.all()),
         student_count=_count(Student.objects.all()),
-        graduating_count=_count(Student.objects.filter(expected_graduation__gte=start, expected_graduation__lte=end)),
+        graduating_count=graduating,
     )
 
 

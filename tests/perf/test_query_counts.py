@@ -122,3 +122,20 @@ def test_an_active_session_is_extended_and_an_idle_one_still_expires(people, set
     Session.objects.filter(pk=session.session_key).update(expire_date=after.replace(year=2000))
     response = client.get(reverse("home"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_the_home_panel_counts_only_the_graduating_students_of_the_schools_it_shows(school, people):
+    major = factories.major(school)
+    on = timezone.localdate()
+    graduating = on.replace(month=6, day=30) if on.month < 9 else on.replace(year=on.year + 1, month=6, day=30)
+    for n in range(3):
+        factories.student(major, n=n, graduation=graduating)
+    factories.student(major, n=3, graduation=graduating + dt.timedelta(days=400))
+    client = client_for(people[Role.CENTRE_REVIEWER])
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("home")).content.decode()
+    assert school.name in html
+    panel = html.split("全市学校（毕业学年学生数）")[1].split("</section>")[0]
+    assert '<span class="badge text-bg-secondary">3</span>' in panel
+    counted = [q["sql"] for q in queries if "schools_student" in q["sql"]]
+    assert len(counted) == 1 and counted[0].count("schools_student") == 1 and "LIMIT 8" in counted[0]
