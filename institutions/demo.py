@@ -137,6 +137,8 @@ def build(ctx: DemoContext) -> None:
             actor=centre,
             ministry_report_ref=f"人社鉴备〔{timezone.localdate().year}〕{app.pk:02d}号",
             ministry_reported_on=timezone.localdate(),
+            # As the Shanghai HR authority would allot them (invented for the demo).
+            site_sequence=f"{310101 + list(PLAN).index(slug):06d}",
         )
         institution = Institution.objects.get(school=school)
         if stage == "suspended":

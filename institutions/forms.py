@@ -258,9 +258,7 @@ class FindingsForm(BootstrapFormMixin, forms.Form):
 
 
 class ConcludeForm(ChoiceWidgetsMixin, forms.Form):
-    conclusion = forms.ChoiceField(
-        label=_("评估结论"), choices=PanelConclusion.choices, widget=forms.RadioSelect
-    )
+    conclusion = forms.ChoiceField(label=_("评估结论"), choices=PanelConclusion.choices, widget=forms.RadioSelect)
     opinion = forms.CharField(label=_("专家组评估意见"), widget=forms.Textarea(attrs={"rows": 6}))
 
 
@@ -276,7 +274,9 @@ class ConfirmForm(BootstrapFormMixin, forms.Form):
         label=_("部级机构代码"), max_length=4, initial="0000", help_text=_("在本省备案的为0000。")
     )
     site_sequence = forms.CharField(
-        label=_("机构（站点）序号"), max_length=6, help_text=_("6位数字，已按现有最大序号加一预填。")
+        label=_("机构（站点）序号"),
+        max_length=6,
+        help_text=_("6位数字，由市人力资源社会保障部门分配，全市唯一；预填的是建议值，请核对。"),
     )
 
     def __init__(self, *args, codes_needed: bool = True, **kwargs):

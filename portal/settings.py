@@ -259,6 +259,7 @@ CELERY_BEAT_SCHEDULE = {
     # The outbox and the job sweep: what a broker outage or a killed worker left behind (portal/tasks.py).
     "send-pending-emails": {"task": "portal.tasks.send_pending_emails", "schedule": timedelta(minutes=1)},
     "sweep-jobs": {"task": "portal.tasks.sweep_jobs", "schedule": timedelta(minutes=1)},
+    "receipt-render-sweep": {"task": "institutions.tasks.render_pending_receipts", "schedule": crontab(minute="*/10")},
 }
 
 # A separate Redis database for the cache keeps cache.clear() away from queued tasks.
@@ -284,6 +285,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@skills.sh.inva
 # --- Portal ----------------------------------------------------------------------------
 PORTAL_NAME = _("上海市职业学校职业技能等级认定工作平台")
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
+# The next institution site sequence the Shanghai HR authority has allotted (6 digits): only a
+# suggestion on the confirmation form; the centre enters or confirms the assigned one.
+PORTAL_SITE_SEQUENCE_NEXT = os.environ.get("PORTAL_SITE_SEQUENCE_NEXT", "")
 # seed_demo creates logins with a published password: allowed in the embedded/debug setup only.
 DEMO_DATA_ALLOWED = env_bool("PORTAL_ALLOW_DEMO", default=DEBUG or EMBEDDED)
 GUARDIAN_RAISE_403 = False

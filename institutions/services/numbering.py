@@ -1,21 +1,22 @@
 """Official numbers of this app, all from the shared counter (``portal.numbering``).
 
 - Filing receipts: 沪职鉴备〔YEAR〕NNN号, gapless per year of issue (key ``filing-receipt:YEAR``).
-- Site sequences (the last 6 digits of an institution code) left blank at confirmation are
-  assigned under the counter's lock (key ``institution-site:31``), above every sequence in use,
-  so two confirmations at the same moment get consecutive sequences.
+- Site sequences (the last 6 digits of an institution code) are assigned by the Shanghai HR
+  authority and entered (or confirmed) by the centre at confirmation; the portal only suggests
+  one: the configured next value (``PORTAL_SITE_SEQUENCE_NEXT``) or, once sequences are in use,
+  the one after the highest. It never counts from 000001 on its own. A sequence already used by
+  any Shanghai institution is refused by the unique institution code.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Max
 
 from institutions.models import Institution
-from portal.models import Counter
 from portal.numbering import next_number
 
 RECEIPT_FORMAT = "沪职鉴备〔{year}〕{serial:03d}号"
-SITE_KEY = "institution-site:31"
 
 
 def receipt_key(year: int) -> str:
@@ -28,21 +29,15 @@ def next_receipt_number(year: int) -> str:
 
 
 def _highest_site_sequence() -> int:
-    top = Institution.objects.aggregate(m=Max("site_sequence"))["m"]
+    top = Institution.objects.filter(province_code="31").aggregate(m=Max("site_sequence"))["m"]
     return int(top or 0)
 
 
 def next_site_sequence() -> str:
-    """A suggestion for the confirmation form (not reserved: the unique code constraint decides)."""
-    counter = Counter.objects.filter(key=SITE_KEY).values_list("value", flat=True).first() or 0
-    return f"{max(counter, _highest_site_sequence()) + 1:06d}"
-
-
-def assign_site_sequence() -> str:
-    """Inside the confirming transaction: a sequence above every one in use, under the counter lock."""
-    value = next_number(SITE_KEY)  # locks the counter row until commit
-    highest = _highest_site_sequence()  # read under that lock: every assigner holds it
-    if value <= highest:
-        value = highest + 1
-        Counter.objects.filter(key=SITE_KEY).update(value=value)
-    return f"{value:06d}"
+    """A suggestion for the confirmation form, or "" when nothing is configured and none is in use."""
+    configured = (getattr(settings, "PORTAL_SITE_SEQUENCE_NEXT", "") or "").strip()
+    highest = _highest_site_sequence()
+    candidates = [int(configured)] if configured.isdigit() else []
+    if highest:
+        candidates.append(highest + 1)
+    return f"{max(candidates):06d}" if candidates else ""

@@ -327,6 +327,8 @@ def filing_confirm(
     today = timezone.localdate()
     listed = stored(gettext_lazy("备案确认，列入目录"))
     with APPLICATION.step(Action.CONFIRM, application, actor) as app:
+        if app.kind == ApplicationKind.INITIAL and not site_sequence:
+            raise ValidationError(_("请填写市人力资源社会保障部门分配的6位机构（站点）序号。"))
         full = _prefetched(app.pk)
         end = validity_end(today)
         if app.kind == ApplicationKind.ADD_OCCUPATION:
@@ -336,7 +338,7 @@ def filing_confirm(
                 school=app.school,
                 category_letter=category_letter,
                 ministry_code=ministry_code,
-                site_sequence=site_sequence or numbering.assign_site_sequence(),
+                site_sequence=site_sequence,
                 confirmed_on=today,
                 valid_until=end,
             )

@@ -288,7 +288,9 @@ def test_application_goes_from_draft_to_the_public_directory(
     expect(page.locator("h1")).to_have_text(label("confirm"))
     expect(page.locator("#id_category_letter")).to_have_value("S")
     expect(page.locator("#id_ministry_code")).to_have_value("0000")
-    expect(page.locator("#id_site_sequence")).to_have_value("000001")
+    # The HR authority allots the site sequence; with none configured or in use nothing is guessed.
+    expect(page.locator("#id_site_sequence")).to_have_value("")
+    page.fill("#id_site_sequence", "310001")
     expect(page.locator("#id_ministry_reported_on")).not_to_have_value("")
     page.fill("#id_ministry_report_ref", "人社鉴备〔2026〕12号")
     page.get_by_role("button", name="确认备案并出具回执").click()

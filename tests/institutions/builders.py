@@ -37,6 +37,11 @@ class Cast:
         self.commission = factories.user(Role.COMMISSION_OFFICER)
 
     @property
+    def site_sequence(self) -> str:
+        """As the HR authority would allot it: unique per school here."""
+        return f"{310000 + self.school.pk:06d}"
+
+    @property
     def lead(self):
         return self.experts[0]
 
@@ -116,6 +121,7 @@ class Cast:
                 actor=self.centre,
                 ministry_report_ref="人社鉴备〔2026〕12号",
                 ministry_reported_on=dt.date(2026, 11, 20),
+                site_sequence=self.site_sequence,
             )
         app.refresh_from_db()
         receipt.refresh_from_db()

@@ -24,6 +24,7 @@ def confirm(cast: Cast, app):
         actor=cast.centre,
         ministry_report_ref="人社鉴备〔2026〕12号",
         ministry_reported_on=dt.date(2026, 11, 20),
+        site_sequence=cast.site_sequence,
     )
 
 

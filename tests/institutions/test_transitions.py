@@ -284,3 +284,36 @@ def test_a_page_of_findings_is_saved_whole_or_not_at_all(cast):
         services.findings_record(application=app, actor=cast.experts[1], rows=rows)
     assert not Finding.objects.filter(panel=app.panel).exists()
     assert services.findings_record(application=app, actor=cast.experts[1], rows=rows[:1]) == 1
+
+
+def test_rule_site_sequence_is_allotted_by_the_hr_authority_never_counted_from_one(cast, settings):
+    """Annex §3.3 / coding rule: the centre enters the sequence the HR authority allotted; the portal suggests."""
+    settings.PORTAL_SITE_SEQUENCE_NEXT = ""
+    assert services.next_site_sequence() == ""  # nothing configured, nothing in use: no guess such as 000001
+    settings.PORTAL_SITE_SEQUENCE_NEXT = "310050"
+    assert services.next_site_sequence() == "310050"
+    app = cast.consented()
+    with pytest.raises(ValidationError, match="机构（站点）序号"):
+        services.filing_confirm(
+            application=app, actor=cast.centre, ministry_report_ref="x", ministry_reported_on=dt.date(2026, 11, 20)
+        )
+    app.refresh_from_db()
+    assert app.status == S.CONSENTED
+    services.filing_confirm(
+        application=app,
+        actor=cast.centre,
+        ministry_report_ref="人社鉴备〔2026〕12号",
+        ministry_reported_on=dt.date(2026, 11, 20),
+        site_sequence="310077",
+    )
+    assert services.next_site_sequence() == "310078"  # above every sequence in use
+    other = Cast(factories.school())
+    other_app = other.consented()
+    with pytest.raises(ValidationError, match="已被使用"):  # unique across all Shanghai institutions
+        services.filing_confirm(
+            application=other_app,
+            actor=other.centre,
+            ministry_report_ref="人社鉴备〔2026〕13号",
+            ministry_reported_on=dt.date(2026, 11, 20),
+            site_sequence="310077",
+        )

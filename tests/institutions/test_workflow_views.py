@@ -298,7 +298,7 @@ def test_a_filing_runs_from_draft_to_receipt_through_the_pages(cast, django_capt
                 "ministry_reported_on": "2026-11-20",
                 "category_letter": "S",
                 "ministry_code": "0000",
-                "site_sequence": services.next_site_sequence(),
+                "site_sequence": cast.site_sequence,
             },
         )
     assert response.status_code == 302
