@@ -49,9 +49,32 @@ def uscc_check_char(first17: str) -> str:
     return _USCC_CHARS[(31 - total % 31) % 31]
 
 
+# GB 11714-1997 organisation code: 8 characters and a check character (0–9 or X). Characters 9–17
+# of a unified social credit code are the organisation's code (主体标识码, GB 32100-2015 §4.3).
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def organisation_code_check_char(first8: str) -> str:
+    """GB 11714 check character: digits count as themselves, letters A–Z as 10–35."""
+    total = sum(int(c, 36) * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "0" if check == 11 else "X" if check == 10 else str(check)
+
+
+def make_uscc(prefix8: str, organisation8: str) -> str:
+    """A code that passes both checks, from the registration part (characters 1–8) and an organisation
+    code body (characters 9–16); used by demo and test data, which must never be a real organisation's."""
+    first17 = prefix8 + organisation8 + organisation_code_check_char(organisation8)
+    return first17 + uscc_check_char(first17)
+
+
 def validate_uscc(value: str) -> None:
     code = (value or "").strip().upper()
     if not _USCC_RE.match(code):
         raise ValidationError(_("统一社会信用代码应为18位，由数字和大写字母组成（不含I、O、Z、S、V）。"), code="format")
     if uscc_check_char(code[:17]) != code[17]:
         raise ValidationError(_("统一社会信用代码校验位错误。"), code="check_digit")
+    if organisation_code_check_char(code[8:16]) != code[16]:
+        raise ValidationError(
+            _("统一社会信用代码第9至17位（组织机构代码）的校验码错误。"), code="organisation_check_digit"
+        )

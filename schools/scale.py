@@ -8,7 +8,7 @@ from django.contrib.auth.hashers import make_password
 
 from portal.models import District, Organisation, OrganisationKind, Role, User, UserRole
 from portal.scale import SCALE_EMAIL_DOMAIN, ScaleContext
-from portal.validators import id_number_check_char, uscc_check_char
+from portal.validators import id_number_check_char, make_uscc
 from schools.models import (
     Major,
     School,
@@ -55,8 +55,7 @@ def _type_for(index: int, count: int):
 
 
 def scale_uscc(batch: int, index: int) -> str:
-    first17 = "12310000" + f"{800000000 + batch * 10000 + index:09d}"
-    return first17 + uscc_check_char(first17)
+    return make_uscc("12310000", f"{80000000 + batch * 10000 + index:08d}")
 
 
 def scale_id_number(district_code: str, birth: dt.date, sequence: int) -> str:

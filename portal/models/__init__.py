@@ -2,16 +2,27 @@ from .counters import Counter
 from .jobs import Job, JobStatus
 from .notifications import EmailStatus, Notification
 from .organisations import District, Organisation, OrganisationKind, Role, User, UserRole
-from .reference import CalendarDay, CalendarYear, Occupation, OccupationKind
+from .reference import (
+    CalendarDay,
+    CalendarYear,
+    CatalogueMajor,
+    MajorLevel,
+    MajorOccupation,
+    Occupation,
+    OccupationKind,
+)
 
 __all__ = [
     "CalendarDay",
     "CalendarYear",
+    "CatalogueMajor",
     "Counter",
     "District",
     "EmailStatus",
     "Job",
     "JobStatus",
+    "MajorLevel",
+    "MajorOccupation",
     "Notification",
     "Occupation",
     "OccupationKind",

@@ -1,4 +1,4 @@
-"""Reference data: the occupation catalogue and the working-day calendar."""
+"""Reference data: the occupation catalogue, the major catalogue and its correspondence, the working-day calendar."""
 
 from __future__ import annotations
 
@@ -83,3 +83,60 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'调休上班' if self.is_workday else '法定节假日'} {self.name}".strip()
+
+
+class MajorLevel(models.TextChoices):
+    """Levels of the 职业教育专业目录（2021年）; the same values as schools.TrainingLevel."""
+
+    SECONDARY = "secondary", _("中职")
+    HIGHER = "higher", _("高职专科")
+    UNDERGRADUATE = "undergraduate", _("职业本科")
+
+
+class CatalogueMajor(models.Model):
+    """A major (专业) of the 职业教育专业目录（2021年）, by its six-digit code.
+
+    A school's major (schools.Major) names its catalogue major by the same code.
+    """
+
+    code = models.CharField(_("专业代码"), max_length=12, unique=True)
+    name = models.CharField(_("专业名称"), max_length=80)
+    level = models.CharField(_("培养层次"), max_length=20, choices=MajorLevel.choices)
+    category = models.CharField(_("专业大类"), max_length=40)
+    major_class = models.CharField(_("专业类"), max_length=40)
+    source = models.TextField(_("数据来源"), blank=True)
+    is_active = models.BooleanField(_("有效"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("专业目录专业")
+        verbose_name_plural = _("专业目录专业")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}（{self.get_level_display()}）"
+
+
+class MajorOccupation(models.Model):
+    """A catalogue major corresponds to an occupation (院校设有与评价项目相对应的专业, annex §1.3).
+
+    Keyed by the occupation's code (职业, 细类), so it holds for every work type of that occupation.
+    """
+
+    major = models.ForeignKey(
+        CatalogueMajor, on_delete=models.CASCADE, related_name="occupations", verbose_name=_("专业")
+    )
+    occupation_code = models.CharField(_("职业编码"), max_length=16, db_index=True)
+    source = models.TextField(_("数据来源"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["major__code", "occupation_code"]
+        verbose_name = _("专业与职业对应关系")
+        verbose_name_plural = _("专业与职业对应关系")
+        constraints = [
+            models.UniqueConstraint(fields=["major", "occupation_code"], name="unique_major_occupation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.major.code} ↔ {self.occupation_code}"
