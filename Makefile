@@ -20,6 +20,9 @@ install: $(STAMP)
 run: install
 	@$(BIN)/python scripts/system-deps check documents
 	$(BIN)/python manage.py migrate --noinput
+	@# With DJANGO_DEBUG=0 the pages name hashed static files from a manifest: collect them first.
+	@if [ "$$($(BIN)/python -c 'from portal import settings; print(int(settings.DEBUG))')" = "0" ]; then \
+		$(BIN)/python manage.py collectstatic --noinput -v 0; fi
 	$(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "演示账号（密码均为 $${DEMO_PASSWORD:-demo-pass-2026}）— demo logins:"
