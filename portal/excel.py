@@ -7,6 +7,7 @@ numbers it) and the column, and the caller writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from dataclasses import dataclass
 from io import BytesIO
@@ -33,6 +34,13 @@ MAX_SHOWN_TEXT = 40
 MAX_COLUMNS = 64
 MAX_SHEET_ROW = 5 * MAX_ROWS
 YES, NO = "是", "否"
+TEXT_FORMAT = "@"
+PASTE_NOTE = (
+    "从其他表格粘贴号码时请用“选择性粘贴 → 值”，并保持号码列为文本格式；"
+    "否则 Excel 会把18位证件号码变成科学计数法并丢失末尾数字。"
+)
+# How Excel shows a long number in a General cell, e.g. 3.1011E+17 (also typed or pasted as text).
+SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,9 @@ class Column:
     required: bool = True
     help: str = ""
     choices: tuple[str, ...] = ()
+    # Identifiers (ID numbers, student numbers, codes): the template formats the column as text
+    # ("@"), so Excel keeps every digit instead of turning 310110200601011234 into 3.1011E+17.
+    text: bool = False
 
 
 class RowErrors:
@@ -83,6 +94,9 @@ def build_template(columns: tuple[Column, ...], title: str) -> bytes:
         cell.font = Font(bold=True, color="C00000" if col.required else "000000")
         cell.fill = header_fill
         ws.column_dimensions[cell.column_letter].width = max(14, len(col.header) * 3)
+        if col.text:
+            # A column style, as Excel writes it when a whole column is formatted as text.
+            ws.column_dimensions[cell.column_letter].number_format = TEXT_FORMAT
         if col.choices:
             dv = DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=not col.required)
             dv.add(f"{cell.column_letter}2:{cell.column_letter}{MAX_ROWS + 1}")
@@ -91,9 +105,11 @@ def build_template(columns: tuple[Column, ...], title: str) -> bytes:
     notes = wb.create_sheet("填写说明")
     notes.append(["列名", "是否必填", "说明", "可选值"])
     for col in columns:
-        notes.append([col.header, "必填" if col.required else "选填", col.help, "、".join(col.choices)])
+        help_text = col.help + ("（本列为文本格式，请勿改为数字）" if col.text else "")
+        notes.append([col.header, "必填" if col.required else "选填", help_text, "、".join(col.choices)])
     notes.append([])
     notes.append(["从第2行起每行一条记录；请勿修改第1行列名。文件中任何一行有误，整个文件都不会导入。"])
+    notes.append([PASTE_NOTE])
     notes.column_dimensions["C"].width = 40
     notes.column_dimensions["D"].width = 40
     buffer = BytesIO()
@@ -102,6 +118,33 @@ def build_template(columns: tuple[Column, ...], title: str) -> bytes:
 
 
 # --- Reading ---------------------------------------------------------------------------
+
+
+def number_shown(value: Any) -> str | None:
+    """How Excel shows an identifier that reached us as a number ("3.1011E+17"), else None.
+
+    Excel keeps 15 significant digits: an 18-digit ID number typed into a General cell becomes
+    a number whose last digits are 0 and cannot be recovered. openpyxl then hands over an int or
+    float; a sheet converted to text on the way hands over its scientific notation.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return f"{value:.5G}" if abs(value) >= 1e11 else cell_text(value)
+    if isinstance(value, str) and SCIENTIFIC.fullmatch(value.strip()):
+        return value.strip()
+    return None
+
+
+def number_identifier_message(shown: str, *, again: bool = False) -> str:
+    """The message for an identifier that arrived as a number: what happened and how to fix it
+    (``again``: a shorter one for the rows after the first, which already said how)."""
+    if again:
+        return _("同样被 Excel 存成了数字（显示为 %(shown)s），请按上面的方法改正。") % {"shown": shown}
+    return _(
+        "该号码被 Excel 存成了数字（显示为 %(shown)s），超过15位的数字会丢失末尾几位，无法还原。"
+        "请把这一列的单元格格式设为“文本”后重新输入号码，或使用下载的模板（号码列已设为文本）填写。"
+    ) % {"shown": shown}
 
 
 def cell_text(value: Any) -> str:

@@ -23,6 +23,8 @@ from portal.excel import (
     build_template,
     cell_text,
     choice,
+    number_identifier_message,
+    number_shown,
     read_sheet,
     required_text,
     sheet_label,
@@ -36,18 +38,18 @@ from schools.services import major_import, may_manage_school_records, student_im
 PROGRESS_EVERY = 250
 
 MAJOR_COLUMNS = (
-    Column("code", "专业代码", help="教育部专业目录代码，如 460104"),
+    Column("code", "专业代码", help="教育部专业目录代码，如 460104", text=True),
     Column("name", "专业名称"),
     Column("training_level", "培养层次", choices=tuple(sheet_label(c) for c in TrainingLevel)),
     Column("is_through_programme", "是否贯通培养", required=False, choices=(YES, NO), help="留空视为“否”"),
 )
 
 STUDENT_COLUMNS = (
-    Column("student_number", "学号"),
+    Column("student_number", "学号", text=True),
     Column("name", "姓名"),
     Column("id_type", "证件类型", choices=tuple(sheet_label(c) for c in IdType)),
-    Column("id_number", "证件号码", help="居民身份证按 GB 11643 校验末位校验码"),
-    Column("major_code", "专业代码", help="须为本校已登记的专业"),
+    Column("id_number", "证件号码", help="居民身份证按 GB 11643 校验末位校验码", text=True),
+    Column("major_code", "专业代码", help="须为本校已登记的专业", text=True),
     Column("enrolment_year", "入学年份", help="四位年份，如 2024"),
     Column("expected_graduation", "预计毕业时间", help="日期，如 2027-06-30"),
     Column(
@@ -119,6 +121,18 @@ def _parse_date(value: Any) -> dt.date | None:
     return None
 
 
+def _lost_digits(value: Any) -> bool:
+    """A student number that Excel can no longer hold exactly (15+ digits, or scientific notation).
+
+    Shorter numbers typed into a General cell (2024001) arrive as exact integers and are kept.
+    """
+    if isinstance(value, str):
+        return number_shown(value) is not None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return abs(value) >= 1e15 or (isinstance(value, float) and not value.is_integer())
+
+
 def parse_students(
     data: bytes, school: School, progress: Callable[[int, int, str], None] | None = None
 ) -> tuple[list[dict], list[str]]:
@@ -135,13 +149,19 @@ def parse_students(
     rows: list[dict] = []
     total = len(raw_rows)
     this_year = dt.date.today().year
+    numeric_seen = False  # the first number-for-an-identifier message says how to fix it; later ones refer to it
     for done, (number, raw) in enumerate(raw_rows, start=1):
         if progress and done % PROGRESS_EVERY == 0:
             progress(done, total, _("校验数据"))
         text = required_text(raw, STUDENT_COLUMNS, number, errors)
         id_type = choice(text["id_type"], IdType, cols["id_type"], number, errors) if text["id_type"] else None
         id_number = normalise_id_number(text["id_number"])
-        if id_type and id_number:
+        shown = number_shown(raw.get("id_number"))
+        if shown is not None:
+            # Not a wrong check digit: Excel turned the number into a float and lost digits.
+            errors.add(number, cols["id_number"].header, number_identifier_message(shown, again=numeric_seen))
+            numeric_seen = True
+        elif id_type and id_number:
             try:
                 validate_id(id_type, id_number)
             except ValidationError as exc:
@@ -153,7 +173,11 @@ def parse_students(
                 errors.add(number, cols["id_number"].header, _("该证件号码的学生已在本校学籍中。"))
             seen_ids.setdefault(key, number)
         student_number = text["student_number"]
-        if student_number:
+        if _lost_digits(raw.get("student_number")):
+            shown = number_shown(raw["student_number"]) or ""
+            errors.add(number, cols["student_number"].header, number_identifier_message(shown, again=numeric_seen))
+            numeric_seen = True
+        elif student_number:
             if student_number in seen_numbers:
                 errors.add(
                     number,

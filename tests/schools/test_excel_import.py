@@ -16,10 +16,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
+from portal.excel import TEXT_FORMAT, number_shown
 from portal.models import Job, JobStatus, Role
 from portal.services import job_start
 from portal.validators import id_number_check_char
-from schools.excel import MAJOR_COLUMNS, STUDENT_COLUMNS, student_template
+from schools.excel import MAJOR_COLUMNS, STUDENT_COLUMNS, major_template, student_template
 from schools.models import IdType, Major, Student, ThroughStage, TrainingLevel
 from tests import factories
 from tests.conftest import client_for
@@ -650,3 +651,100 @@ def test_the_student_template_downloads_as_xlsx_for_school_staff(staff):
 def test_the_student_template_is_forbidden_to_a_district_officer(people):
     response = client_for(people[Role.DISTRICT_HR_OFFICER]).get("/schools/templates/students.xlsx")
     assert response.status_code == 403
+
+
+# --- Identifiers that Excel turned into numbers (issue 7, item 13) -----------------------
+# Typed into a General cell, an 18-digit ID number becomes 3.1011E+17 and loses its last digits.
+# The templates format identifier columns as text; when a number arrives anyway, the message says
+# exactly that, with row, column and how to fix it, not a wrong check digit on every row.
+
+HOW_TO_FIX = "请把这一列的单元格格式设为“文本”后重新输入号码，或使用下载的模板（号码列已设为文本）填写。"
+
+
+def column_formats(data: bytes, columns) -> dict[str, str]:
+    ws = load_workbook(BytesIO(data)).worksheets[0]
+    letters = {cell.value: cell.column_letter for cell in ws[1]}
+    return {c.header: ws.column_dimensions[letters[c.header]].number_format for c in columns}
+
+
+def test_the_student_template_formats_the_id_number_student_number_and_major_code_columns_as_text():
+    formats = column_formats(student_template(), STUDENT_COLUMNS)
+    assert formats["证件号码"] == TEXT_FORMAT
+    assert formats["学号"] == TEXT_FORMAT
+    assert formats["专业代码"] == TEXT_FORMAT
+    assert formats["姓名"] == "General"
+
+
+def test_the_major_template_formats_the_major_code_as_text():
+    assert column_formats(major_template(), MAJOR_COLUMNS)["专业代码"] == TEXT_FORMAT
+
+
+def test_the_template_filled_with_18_digit_ids_as_text_imports(run_import, major):
+    wb = load_workbook(BytesIO(student_template()))
+    ws = wb.worksheets[0]
+    for n in range(1, 4):
+        ws.append(student_row(n, major.code))
+    buffer = BytesIO()
+    wb.save(buffer)
+    job = run_import(buffer.getvalue())
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert sorted(Student.objects.values_list("id_number", flat=True)) == [valid_id(n) for n in range(1, 4)]
+
+
+def test_an_id_number_stored_as_a_float_is_named_as_a_number_with_row_column_and_the_fix(refused, major):
+    as_excel_keeps_it = float(valid_id(1)[:15] + "000")  # 15 significant digits, the rest 0
+    errors = refused(xlsx([student_row(1, major.code, id_number=as_excel_keeps_it)]))
+    assert errors == [
+        "第2行「证件号码」：该号码被 Excel 存成了数字（显示为 3.1012E+17），超过15位的数字会丢失末尾几位，无法还原。"
+        + HOW_TO_FIX
+    ]
+    assert "校验" not in errors[0]
+
+
+def test_an_id_number_stored_as_an_int_is_refused_the_same_way(refused, major):
+    errors = refused(xlsx([student_row(1, major.code, id_number=int(valid_id(1)[:17] + "0"))]))
+    assert len(errors) == 1
+    assert errors[0].startswith("第2行「证件号码」：该号码被 Excel 存成了数字（显示为 3.1012E+17）")
+
+
+def test_an_id_number_in_scientific_notation_as_text_is_named_as_a_number(refused, major):
+    errors = refused(xlsx([student_row(1, major.code, id_number="3.10115E+17")]))
+    assert len(errors) == 1 and "该号码被 Excel 存成了数字（显示为 3.10115E+17）" in errors[0]
+
+
+def test_many_rows_of_numbers_say_how_to_fix_once_and_never_speak_of_a_check_digit(refused, major):
+    rows = [student_row(n, major.code, id_number=float(valid_id(n))) for n in range(1, 6)]
+    errors = refused(xlsx(rows))
+    assert len(errors) == 5
+    assert HOW_TO_FIX in errors[0]
+    again = "「证件号码」：同样被 Excel 存成了数字"
+    assert [e[: e.index("：") + 1] for e in errors[1:]] == [f"第{n}行「证件号码」：" for n in range(3, 7)]
+    assert all(again in e for e in errors[1:])
+    assert not any("校验" in e for e in errors)
+
+
+def test_a_student_number_that_lost_digits_is_named_as_a_number(refused, major):
+    errors = refused(xlsx([student_row(1, major.code, student_number=2024460104000001.0)]))
+    assert errors == [
+        "第2行「学号」：该号码被 Excel 存成了数字（显示为 2.0245E+15），超过15位的数字会丢失末尾几位，无法还原。"
+        + HOW_TO_FIX
+    ]
+
+
+def test_a_short_student_number_typed_as_a_number_is_kept_as_its_digits(run_import, major):
+    job = run_import(xlsx([student_row(1, major.code, student_number=2024001)]))
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert Student.objects.get().student_number == "2024001"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(310115200605170000.0, "3.1012E+17"), (310115200605170000, "3.1012E+17"), ("3.1E+17", "3.1E+17"), (12, "12")],
+)
+def test_number_shown_reads_like_excel(value, shown):
+    assert number_shown(value) == shown
+
+
+@pytest.mark.parametrize("value", ["310115200605170011", "S000001", None, True])
+def test_text_identifiers_are_not_numbers(value):
+    assert number_shown(value) is None
