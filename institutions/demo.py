@@ -20,6 +20,7 @@ from institutions.models import (
 )
 from portal.demo import DemoContext
 from portal.models import Notification, Occupation
+from portal.selectors import major_corresponds
 from portal.services import record
 from schools.models import Level, Major, School
 
@@ -45,14 +46,14 @@ PLAN = {
     "huichuan": (
         "near_expiry",
         [
-            ("6-18-02-04", "", Level.LEVEL_3, "national_standard", ""),
+            ("6-31-01-03", "", Level.LEVEL_3, "national_standard", ""),
             ("6-18-01-01", "", Level.LEVEL_3, "national_standard", ""),
         ],
     ),
     "shenyuan": ("suspended", [("4-01-06-02", "直播销售员", Level.LEVEL_3, "national_standard", "")]),
     "huguang": ("consented", [("6-18-01-02", "", Level.LEVEL_3, "specification", "沪人社职评规备〔2026〕7号")]),
     "binjiang": ("awaiting_consent", [("4-10-03-01", "皮肤管理师", Level.LEVEL_3, "national_standard", "")]),
-    "qinghe": ("under_evaluation", [("4-03-02-05", "", Level.LEVEL_4, "national_standard", "")]),
+    "qinghe": ("under_evaluation", [("4-03-02-02", "", Level.LEVEL_4, "national_standard", "")]),
     "songyun": ("submitted", [("6-31-01-03", "", Level.LEVEL_4, "national_standard", "")]),
     "jiahe": ("returned", [("4-01-06-02", "直播销售员", Level.LEVEL_4, "national_standard", "")]),
     "baolin": ("draft", [("6-18-02-04", "", Level.LEVEL_4, "national_standard", "")]),
@@ -72,12 +73,15 @@ def _draft(ctx: DemoContext, school: School, staff, occupations) -> FilingApplic
         services.evidence_add(
             application=app, actor=staff, condition=condition, upload=_pdf(f"条件{condition}佐证材料.pdf")
         )
-    majors = list(Major.objects.filter(school=school, is_active=True)[:2])
+    school_majors = list(Major.objects.filter(school=school, is_active=True))
     for code, work_type, level, basis, ref in occupations:
+        occupation = Occupation.objects.get(code=code, work_type=work_type)
+        # Only the majors that correspond to the occupation (annex §1.3), never any active major.
+        majors = [m for m in school_majors if major_corresponds(m.code, occupation)]
         services.occupation_add(
             application=app,
             actor=staff,
-            occupation=Occupation.objects.get(code=code, work_type=work_type),
+            occupation=occupation,
             highest_level=level,
             basis=basis,
             specification_ref=ref,
@@ -99,7 +103,7 @@ def build(ctx: DemoContext) -> None:
         app = _draft(ctx, school, staff, occupations)
         if stage == "draft":
             continue
-        app = services.application_submit(application=app, actor=staff)
+        app = services.application_submit(application=app, actor=staff, declared=True)
         if stage == "submitted":
             continue
         if stage == "returned":

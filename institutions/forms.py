@@ -144,6 +144,19 @@ class ActionForm(BootstrapFormMixin, forms.Form):
             self.fields["comment"].label = comment_label
 
 
+class SubmitForm(ActionForm):
+    """Submitting: the school declares that it answers for its material (annex §3.1)."""
+
+    declaration = forms.BooleanField(
+        label=_("本校对所提交申请材料的真实性、有效性、合法性负责。"),
+        error_messages={"required": _("请勾选真实性声明后再提交。")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["comment"]
+
+
 class ConsentForm(ChoiceWidgetsMixin, forms.Form):
     agreed = forms.TypedChoiceField(
         label=_("备案确认意见"),

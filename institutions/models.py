@@ -84,6 +84,22 @@ class Condition(models.IntegerChoices):
     NON_PROFIT = 6, _("坚持社会效益优先，认定活动不以营利为目的")
 
 
+# Annex §1.1, items 1–6, word for word: shown to the school and to the panel, and stored with
+# each answer so a filed application keeps the wording it was filed under.
+CONDITION_TEXT: dict[int, str] = {
+    1: "评价机构以大专以上职业学校(包括独立设置的高职学校、本科高职学院、职业本科)为主，重点发挥承担新型技师学院功能的"
+    "高等职业学校的引领带动作用。开设贯通培养专业的中等职业学校，也可结合实际情况申报备案。",
+    2: "具有规范的财务制度和管理制度，社会信用良好，无违法违规、失信等不良行为记录，且学校生源稳定。",
+    3: "具有相关培训评价经验，且培训评价需求量较大。",
+    4: "设有负责职业技能等级认定工作的学生技能评价服务管理部门、符合相关评价项目要求的考核站点，配备与评价工作相适应的"
+    "专职工作人员、专家团队及相应的考核场地、设施设备（含音视频监控设备）等。",
+    5: "具有完善的职业技能等级认定工作制度和质量管控措施，自愿接受人力资源社会保障部门、教育部门的监督检查。",
+    6: "坚持把社会效益放在首位，职业技能等级认定活动不以营利为目的。",
+}
+# Annex §3.1: 学校对材料的真实性、有效性、合法性负责 — the school declares it on submit.
+DECLARATION_TEXT = "本校对所提交申请材料的真实性、有效性、合法性负责。"
+
+
 class EvaluationMethod(models.TextChoices):
     """The five methods of technical evaluation (annex §3.2)."""
 
@@ -124,6 +140,16 @@ class FilingApplication(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     # Filing confirmation (annex §3.3): the centre's report to the ministry's appraisal centre.
+    # Annex §3.1: who declared, on submitting, that the school answers for its material.
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("真实性声明人"),
+    )
+    declared_at = models.DateTimeField(_("真实性声明时间"), null=True, blank=True)
     ministry_report_ref = models.CharField(_("报部备案文号"), max_length=60, blank=True)
     ministry_reported_on = models.DateField(_("报部日期"), null=True, blank=True)
     filed_at = models.DateTimeField(_("备案时间"), null=True, blank=True)
@@ -174,6 +200,7 @@ class ApplicationEvent(WorkflowEventBase):
 class ConditionAnswer(models.Model):
     application = models.ForeignKey(FilingApplication, on_delete=models.CASCADE, related_name="answers")
     condition = models.PositiveSmallIntegerField(_("条件"), choices=Condition.choices)
+    condition_text = models.TextField(_("条件原文"), blank=True)  # CONDITION_TEXT as filed
     statement = models.TextField(_("情况说明"), blank=True)
     history = HistoricalRecords()
 

@@ -43,7 +43,9 @@ def application_detail(*, user, pk: int) -> FilingApplication:
     from django.shortcuts import get_object_or_404
 
     return get_object_or_404(
-        application_list(user=user).prefetch_related(
+        application_list(user=user)
+        .select_related("declared_by")
+        .prefetch_related(
             "answers__evidence",
             "occupations__occupation",
             "occupations__majors",

@@ -356,7 +356,9 @@ def _consent(application, user, data) -> None:
 
 
 ACT_SERVICES: dict[str, Callable] = {
-    "submit": lambda app, user, data: services.application_submit(application=app, actor=user),
+    "submit": lambda app, user, data: services.application_submit(
+        application=app, actor=user, declared=data["declaration"]
+    ),
     "withdraw": lambda app, user, data: services.application_withdraw(
         application=app, actor=user, comment=data["comment"]
     ),
@@ -380,6 +382,9 @@ def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action == "consent":
         form = forms.ConsentForm(_posted(request))
         body = services.consent_body_of(request.user)
+    elif action == "submit":
+        form = forms.SubmitForm(_posted(request))
+        body = None
     else:
         label = _("回避理由（利益冲突情形）") if action == "declare_conflict" else None
         form = forms.ActionForm(_posted(request), needs_comment=transition.needs_comment, comment_label=label)

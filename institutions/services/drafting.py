@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history
 
 from institutions.models import (
+    CONDITION_TEXT,
     ApplicationKind,
     AppliedOccupation,
     Condition,
@@ -58,7 +59,7 @@ def application_create(*, school: School, actor: User, kind: str = ApplicationKi
         record(app, actor=actor, reason=reason)
         app.save()
         bulk_create_with_history(
-            [ConditionAnswer(application=app, condition=c) for c in Condition.values],
+            [ConditionAnswer(application=app, condition=c, condition_text=CONDITION_TEXT[c]) for c in Condition.values],
             ConditionAnswer,
             default_user=actor,
             default_change_reason=reason,

@@ -91,7 +91,9 @@ def submission_problems(app: FilingApplication) -> list[str]:
         if item.basis == EvaluationBasis.SPECIFICATION and occ.has_national_standard:
             # Annex §2.1: 已颁布国家职业技能标准的，应按照国家职业技能标准执行.
             problems.append(
-                _("%(o)s已颁布国家职业技能标准（%(standard)s），应按照国家职业技能标准执行，不能使用自主开发的评价规范。")
+                _(
+                    "%(o)s已颁布国家职业技能标准（%(standard)s），应按照国家职业技能标准执行，不能使用自主开发的评价规范。"
+                )
                 % {"o": name, "standard": occ.national_standard}
             )
         if item.basis == EvaluationBasis.SPECIFICATION and not item.specification_ref:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from institutions.models import (
+    DECLARATION_TEXT,
     VALIDITY_YEARS,
     ApplicationKind,
     Condition,
@@ -58,16 +59,22 @@ def _prefetched(app_id: int) -> FilingApplication:
 # --- School -----------------------------------------------------------------------------
 
 
-def application_submit(*, application: FilingApplication, actor: User) -> FilingApplication:
+def application_submit(*, application: FilingApplication, actor: User, declared: bool = False) -> FilingApplication:
+    """Submit for intake. ``declared``: the school answers for its material (annex §3.1), recorded."""
     with APPLICATION.step(Action.SUBMIT, application, actor) as app:
         School.objects.select_for_update().get(pk=app.school_id)
         problems = submission_problems(_prefetched(app.pk))
         if problems:
             raise TransitionError(problems)
+        if not declared:
+            raise ValidationError(_("提交前须声明：%(text)s（附件第三条第（一）项）") % {"text": _(DECLARATION_TEXT)})
         resubmission = app.status == Status.RETURNED
         app.round += 1
-        app.submitted_at = timezone.now()
-        APPLICATION.move(app, Action.SUBMIT, actor=actor, fields=("round", "submitted_at"))
+        app.submitted_at = app.declared_at = timezone.now()
+        app.declared_by = actor
+        APPLICATION.move(
+            app, Action.SUBMIT, actor=actor, fields=("round", "submitted_at", "declared_by", "declared_at")
+        )
         tell(
             role_holders(Role.COMMISSION_DEPT_OFFICER),
             app,

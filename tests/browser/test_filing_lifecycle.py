@@ -102,6 +102,8 @@ def confirm_step(page: Page, app: FilingApplication, action: str) -> None:
     button = page.locator("main form button[type=submit]")
     expect(button).to_have_text(f"确认{label(action)}")
     expect(button).to_be_enabled()
+    if action == "submit":  # annex §3.1: the school answers for its material
+        page.get_by_label("本校对所提交申请材料的真实性、有效性、合法性负责。").check()
     button.click()
     page.wait_for_url(f"**/institutions/{app.pk}/")
     expect(page.locator("main .alert-success")).to_contain_text(f"已办理：{label(action)}。")
@@ -390,7 +392,8 @@ def test_submit_refused_when_level_exceeds_the_school_types_cap(browser_context_
     expect(button).to_be_disabled()
     page.screenshot(path=str(artifacts_dir / "lifecycle-submit-refused.png"), full_page=True)
 
-    # Past the disabled button, the server refuses too (409) with the same rule.
+    # Past the disabled button (declaration ticked), the server refuses too (409) with the same rule.
+    page.get_by_label("本校对所提交申请材料的真实性、有效性、合法性负责。").check()
     with page.expect_navigation() as navigation:
         page.evaluate("document.querySelector('main form').submit()")
     assert navigation.value.status == 409

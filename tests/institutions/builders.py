@@ -75,7 +75,7 @@ class Cast:
 
     def submitted(self, **kwargs) -> FilingApplication:
         app = self.draft(**kwargs)
-        return services.application_submit(application=app, actor=self.staff)
+        return services.application_submit(application=app, actor=self.staff, declared=True)
 
     def under_evaluation(self, **kwargs) -> FilingApplication:
         app = self.submitted(**kwargs)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from institutions import services
 from institutions.models import EvaluationBasis, FilingReceipt, Institution, InstitutionStatus
 from institutions.registry_views import ACTIONS
+from portal.i18n import shown
 from portal.models import Notification, Role
 from schools.models import Level
 from tests import factories
@@ -260,8 +261,8 @@ def test_a_centre_reviewer_suspends_an_entry_with_a_recorded_reason(school, peop
     inst.refresh_from_db()
     assert inst.status == InstitutionStatus.SUSPENDED and inst.status_reason == "考场监控设备未按要求配置"
     latest = inst.history.latest()
-    assert latest.history_user == centre and latest.history_change_reason == "暂停：考场监控设备未按要求配置"
-    assert Notification.objects.filter(recipient=people[Role.SCHOOL_STAFF], title__contains="暂停").exists()
+    assert latest.history_user == centre and shown(latest.history_change_reason) == "暂停：考场监控设备未按要求配置"
+    assert any("暂停" in shown(n.title) for n in Notification.objects.filter(recipient=people[Role.SCHOOL_STAFF]))
     page = names_in(client_for(centre).get(reverse("registry:institution_detail", args=[inst.pk])))
     assert "暂停：考场监控设备未按要求配置" in page and str(centre) in page
     assert "考场监控设备未按要求配置" in directory()
@@ -273,7 +274,7 @@ def test_restore_remove_and_renew_change_the_status_with_history(school, people)
     assert act(centre, inst, "restore", "整改验收合格").status_code == 302
     inst.refresh_from_db()
     assert inst.status == InstitutionStatus.ACTIVE
-    assert inst.history.latest().history_change_reason == "恢复：整改验收合格"
+    assert shown(inst.history.latest().history_change_reason) == "恢复：整改验收合格"
 
     today = timezone.localdate()
     Institution.objects.filter(pk=inst.pk).update(
@@ -287,7 +288,7 @@ def test_restore_remove_and_renew_change_the_status_with_history(school, people)
     assert act(centre, inst, "remove", "违规发证").status_code == 302
     inst.refresh_from_db()
     assert inst.status == InstitutionStatus.REMOVED
-    assert inst.history.latest().history_change_reason == "移出目录：违规发证"
+    assert shown(inst.history.latest().history_change_reason) == "移出目录：违规发证"
 
 
 def test_a_step_the_state_does_not_allow_is_refused_with_409(school, people):

@@ -4,6 +4,7 @@ import datetime as dt
 import subprocess
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from institutions import selectors, services
@@ -74,7 +75,7 @@ def test_return_needs_a_comment_and_every_round_is_kept(cast):
         services.application_accept(application=app, actor=cast.staff)
     # The school amends and resubmits: round 2, both rounds visible in the record.
     services.condition_answer_save(application=app, actor=cast.staff, condition=4, statement="补正后的说明")
-    services.application_submit(application=app, actor=cast.staff)
+    services.application_submit(application=app, actor=cast.staff, declared=True)
     app.refresh_from_db()
     assert (app.status, app.round) == (S.SUBMITTED, 2)
     steps = list(app.events.values_list("action", "round", "comment"))
@@ -317,3 +318,25 @@ def test_rule_site_sequence_is_allotted_by_the_hr_authority_never_counted_from_o
             ministry_reported_on=dt.date(2026, 11, 20),
             site_sequence="310077",
         )
+
+
+def test_rule_the_school_declares_its_material_true_on_submit(cast):
+    """Annex §3.1 学校对材料的真实性、有效性、合法性负责: recorded with who and when."""
+    app = cast.draft()
+    with pytest.raises(ValidationError, match="真实性"):
+        services.application_submit(application=app, actor=cast.staff)
+    app.refresh_from_db()
+    assert app.status == S.DRAFT and app.declared_by is None
+    services.application_submit(application=app, actor=cast.staff, declared=True)
+    app.refresh_from_db()
+    assert app.declared_by == cast.staff and app.declared_at == app.submitted_at
+
+
+def test_rule_the_six_conditions_are_stored_verbatim_from_the_notice(cast):
+    """Annex §1.1 items 1–6: the notice's own words, kept with the application."""
+    notice = (settings.BASE_DIR.parent / "shared" / "seed" / "notice-2022-102.txt").read_text(encoding="utf-8")
+    app = cast.draft()
+    answers = list(app.answers.order_by("condition"))
+    assert len(answers) == 6
+    for answer in answers:
+        assert answer.condition_text and answer.condition_text in notice, answer.condition

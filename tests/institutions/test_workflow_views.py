@@ -251,7 +251,10 @@ def test_a_filing_runs_from_draft_to_receipt_through_the_pages(cast, django_capt
     assert response.status_code == 302, response.content.decode()
     assert services.submission_problems(app) == []
 
-    response = staff.post(act_url(app, "submit"))
+    response = staff.post(act_url(app, "submit"))  # without the declaration: the form again, nothing moves
+    assert response.status_code == 200 and "请勾选真实性声明后再提交" in response.content.decode()
+    assert FilingApplication.objects.get(pk=app.pk).status == S.DRAFT
+    response = staff.post(act_url(app, "submit"), {"declaration": "on"})
     assert response.status_code == 302, re.findall(r"alert[^>]*>(.*?)</div>", response.content.decode(), re.S)
     # Returning needs a comment.
     response = dept.post(act_url(app, "return"), {"comment": ""})
@@ -345,7 +348,7 @@ def test_the_detail_page_keeps_a_constant_number_of_queries_as_findings_and_even
     for n in range(3):  # three more rounds
         services.application_return(application=big, actor=other.dept, comment=f"第{n + 1}次退回")
         services.evidence_add(application=big, actor=other.staff, condition=1, upload=pdf(f"补充{n}.pdf"))
-        services.application_submit(application=big, actor=other.staff)
+        services.application_submit(application=big, actor=other.staff, declared=True)
     services.application_accept(application=big, actor=other.dept)
     services.panel_form(application=big, actor=cast.centre, experts=cast.experts, lead=cast.lead)
     other.record_all_findings(big)
