@@ -167,9 +167,8 @@ def declared_size_bomb() -> bytes:
     """A small, otherwise sound workbook whose central directory declares a 3 GB sheet."""
     data = bytearray(occupation_template())
     name = b"xl/worksheets/sheet1.xml"
-    entry = next(
-        m.start() for m in re.finditer(rb"PK\x01\x02", data) if data[m.start() + 46 : m.start() + 46 + len(name)] == name
-    )
+    records = [m.start() for m in re.finditer(rb"PK\x01\x02", data)]  # central directory entries
+    entry = next(r for r in records if data[r + 46 : r + 46 + len(name)] == name)
     struct.pack_into("<I", data, entry + 24, 3_000_000_000)  # uncompressed size
     return bytes(data)
 
