@@ -437,7 +437,8 @@ def _fingerprint_query() -> str:
             pk = connection.introspection.get_primary_key_column(cursor, name)
             top = f"CAST(MAX({q(pk)}) AS TEXT)" if pk else "NULL"
             if connection.vendor == "postgresql":
-                checksum = "CAST(COALESCE(SUM(('x' || SUBSTR(MD5(t::text), 1, 15))::bit(60)::bigint), 0) AS TEXT)"
+                # A 64-bit hash of each whole row, summed: order-independent; numeric, so no overflow.
+                checksum = "CAST(COALESCE(SUM(HASHTEXTEXTENDED(t::text, 0)), 0) AS TEXT)"
             elif connection.vendor == "sqlite":
                 # Every row's columns as text, hashed in Python below: SQLite has no hash function.
                 # A table scan returns the rows in the same order while the table is unchanged.

@@ -88,6 +88,7 @@ CONFIRM = {
     "ministry_code": "0000",
     "site_sequence": "000777",
 }
+DECLARED = {"declaration": "on"}  # the school answers for its material (annex §3.1)
 SIGN = {"conclusion": "pass", "opinion": "具备评价机构条件"}
 REFUSED_OTHER_SCHOOL = _for(403, set(), **OTHER)
 
@@ -146,8 +147,8 @@ POST_EXPECTATIONS = {
     ],
     "institutions:application_act": [
         # Resubmitting the returned application: the school's step; the expert does not see it.
-        Post("application_submit", _for(Writes(302), {STAFF}, **{EXPERT: 404})),
-        Post("filed_submit", _for(403, set(), **{STAFF: 409})),
+        Post("application_submit", _for(Writes(302), {STAFF}, **{EXPERT: 404}), data=DECLARED),
+        Post("filed_submit", _for(403, set(), **{STAFF: 409}), data=DECLARED),
         Post("other_withdraw", REFUSED_OTHER_SCHOOL, data={"comment": "撤回"}),
         Post("returned_accept", _for(403, set(), **{DEPT: 409, EXPERT: 404}), data={"comment": "受理"}),
         Post(
