@@ -6,7 +6,7 @@ from schools.models import Major, School, Student
 
 @admin.register(School)
 class SchoolAdmin(SimpleHistoryAdmin):
-    list_display = ("__str__", "school_type", "uscc", "has_through_programme")
+    list_display = ("__str__", "school_type", "uscc")
     list_filter = ("school_type", "organisation__district")
     list_select_related = ("organisation",)
     search_fields = ("organisation__name", "uscc")

@@ -41,7 +41,13 @@ MAJOR_COLUMNS = (
     Column("code", "专业代码", help="教育部专业目录代码，如 460104", text=True),
     Column("name", "专业名称"),
     Column("training_level", "培养层次", choices=tuple(sheet_label(c) for c in TrainingLevel)),
-    Column("is_through_programme", "是否贯通培养", required=False, choices=(YES, NO), help="留空视为“否”"),
+    Column(
+        "is_through_programme",
+        "是否贯通培养",
+        required=False,
+        choices=(YES, NO),
+        help="留空即不改变；贯通培养专业须在平台“贯通培养专业”页面登记并上传批准文件",
+    ),
 )
 
 STUDENT_COLUMNS = (
@@ -81,6 +87,8 @@ def parse_majors(data: bytes, school: School) -> tuple[list[dict], list[str]]:
     raw_rows = read_sheet(data, MAJOR_COLUMNS, errors)
     cols = {c.key: c for c in MAJOR_COLUMNS}
     rows, seen = [], {}
+    # A through-programme is recorded with its approval document on its own page, never from Excel.
+    recorded = dict(Major.objects.filter(school=school).values_list("code", "is_through_programme"))
     for number, raw in raw_rows:
         text = required_text(raw, MAJOR_COLUMNS, number, errors)
         level = (
@@ -88,18 +96,27 @@ def parse_majors(data: bytes, school: School) -> tuple[list[dict], list[str]]:
             if text["training_level"]
             else None
         )
-        through = text["is_through_programme"] or NO
+        code = text["code"]
+        is_through = recorded.get(code, False)
+        through = text["is_through_programme"] or (YES if is_through else NO)
         if through not in (YES, NO):
             errors.add(number, cols["is_through_programme"].header, _("请填写“是”或“否”。"))
-        code = text["code"]
+        elif through == YES and not is_through:
+            errors.add(
+                number,
+                cols["is_through_programme"].header,
+                _("贯通培养专业须在“贯通培养专业”页面登记并上传批准文件，不能通过 Excel 设置。请先填“否”导入。"),
+            )
+        elif through == NO and is_through:
+            errors.add(
+                number,
+                cols["is_through_programme"].header,
+                _("该专业已登记为贯通培养专业；如需撤销，请在“贯通培养专业”页面办理。"),
+            )
         if code and code in seen:
             errors.add(number, cols["code"].header, _("与第%(r)s行的专业代码重复。") % {"r": seen[code]})
         seen.setdefault(code, number)
-        if level == TrainingLevel.SECONDARY and through == YES and not school.has_through_programme:
-            errors.add(number, cols["is_through_programme"].header, _("学校未登记开设贯通培养专业。"))
-        rows.append(
-            {"code": code, "name": text["name"], "training_level": level, "is_through_programme": through == YES}
-        )
+        rows.append({"code": code, "name": text["name"], "training_level": level, "is_through_programme": is_through})
     return rows, errors.final()
 
 

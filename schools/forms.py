@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.forms import BootstrapFormMixin, ExcelUploadForm
 from portal.models import District
+from schools.models import ThroughKind
 
 ImportUploadForm = ExcelUploadForm
 
@@ -38,3 +39,29 @@ class SchoolContactForm(BootstrapFormMixin, forms.Form):
     contact_name = forms.CharField(label=_("联系人"), max_length=50, required=False)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
     reason = forms.CharField(label=_("修改原因"), max_length=200, help_text=_("记入变更记录。"))
+
+
+class ThroughProgrammeForm(BootstrapFormMixin, forms.Form):
+    """A school records one of its majors as a through-programme, with the approval document."""
+
+    major = forms.TypedChoiceField(label=_("专业"), coerce=int)
+    kind = forms.ChoiceField(label=_("贯通类型"), choices=ThroughKind.choices)
+    partner = forms.CharField(label=_("合作院校"), max_length=120, help_text=_("贯通培养的另一所学校，如某高职院校。"))
+    approval_ref = forms.CharField(
+        label=_("批准文件文号"), max_length=80, help_text=_("教育行政部门批准开展贯通培养的文件文号。")
+    )
+    file = forms.FileField(
+        label=_("批准文件"),
+        help_text=_("批准文件的扫描件：PDF、JPEG 或 PNG，不超过 10 MB。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+
+    def __init__(self, *args, majors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["major"].choices = [("", _("请选择专业"))] + [
+            (m.pk, _("%(major)s（%(level)s）") % {"major": m, "level": m.get_training_level_display()}) for m in majors
+        ]
+
+
+class WithdrawForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(label=_("撤销原因"), max_length=200)

@@ -8,6 +8,7 @@ from portal.access import SCHOOL_VIEWER_ROLES
 from portal.home import HomeItem, HomePanel
 from portal.models import JobStatus, Role
 from schools import selectors
+from schools.models import SchoolType
 
 
 def school_overview_panel(user) -> HomePanel | None:
@@ -31,6 +32,16 @@ def school_overview_panel(user) -> HomePanel | None:
                 badge=str(counted.graduating_count),
             ),
         ]
+        if counted.school_type == SchoolType.SECONDARY and not counted.has_through_programme:
+            # Blocked from filing (annex §1.1): say what to do, on the page where the school does it.
+            items.insert(
+                0,
+                HomeItem(
+                    _("须先登记贯通培养专业才能申请备案"),
+                    reverse("schools:through_programmes", args=[school.pk]),
+                    badge=_("待办"),
+                ),
+            )
         failed = user.jobs.filter(status=JobStatus.FAILED, finished_at__date=today)
         for job in failed[:3]:
             items.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -44,7 +45,6 @@ class School(models.Model):
     )
     school_type = models.CharField(_("学校类型"), max_length=30, choices=SchoolType.choices)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, validators=[validate_uscc])
-    has_through_programme = models.BooleanField(_("开设贯通培养专业"), default=False)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
@@ -69,6 +69,18 @@ class School(models.Model):
     @property
     def level_cap(self) -> int:
         return LEVEL_CAP_BY_SCHOOL_TYPE[self.school_type]
+
+    @property
+    def has_through_programme(self) -> bool:
+        """开设贯通培养专业: the school has an active major recorded as a through-programme.
+
+        Derived from the majors (schools.services.through_programme_record records one with its
+        approval document); a list annotated with ``through_major_count`` is answered without a query.
+        """
+        annotated = getattr(self, "through_major_count", None)
+        if annotated is not None:
+            return annotated > 0
+        return self.majors.filter(is_active=True, is_through_programme=True).exists()
 
     @property
     def level_cap_label(self) -> str:
@@ -116,6 +128,42 @@ class Major(models.Model):
     def level_cap(self) -> int:
         """The highest level for this major: its training level's cap, never above the school's."""
         return max(LEVEL_CAP_BY_TRAINING_LEVEL[self.training_level], self.school.level_cap)
+
+
+class ThroughKind(models.TextChoices):
+    SECONDARY_HIGHER = "secondary_higher", _("中高职贯通")
+    SECONDARY_UNDERGRADUATE = "secondary_undergraduate", _("中本贯通")
+    HIGHER_UNDERGRADUATE = "higher_undergraduate", _("高本贯通")
+
+
+class ThroughProgramme(models.Model):
+    """A major the school runs as a through-programme (贯通培养), recorded by the school itself with
+    the education authority's approval document. Recording one sets ``Major.is_through_programme``;
+    withdrawing it clears the flag (schools.services)."""
+
+    major = models.OneToOneField(
+        Major, on_delete=models.PROTECT, related_name="through_programme", verbose_name=_("专业")
+    )
+    kind = models.CharField(_("贯通类型"), max_length=30, choices=ThroughKind.choices)
+    partner = models.CharField(_("合作院校"), max_length=120)
+    approval_ref = models.CharField(_("批准文件文号"), max_length=80)
+    file = models.FileField(_("批准文件"), upload_to="through_programmes/%Y/%m/")
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=60)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人")
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["major__code"]
+        verbose_name = _("贯通培养专业")
+        verbose_name_plural = _("贯通培养专业")
+
+    def __str__(self) -> str:
+        return f"{self.major} · {self.get_kind_display()}"
 
 
 class IdType(models.TextChoices):

@@ -84,13 +84,11 @@ def build(ctx: ScaleContext) -> None:
     by_name = {o.name: o for o in Organisation.objects.filter(name__in=names).select_related("district")}
     schools = []
     for i, (name, (district, school_type, _level, _years, _age)) in enumerate(zip(names, plans, strict=True)):
-        through = school_type == SchoolType.SECONDARY and i % 5 != 0
         schools.append(
             School(
                 organisation=by_name[name],
                 school_type=school_type,
                 uscc=scale_uscc(ctx.batch, i),
-                has_through_programme=through,
                 address=f"上海市{district.name}{WORDS[i % len(WORDS)]}路{100 + i}号",
                 contact_name=ctx.person_name(),
                 contact_phone=f"021-5{ctx.batch % 10}{i:06d}",
@@ -129,7 +127,8 @@ def build(ctx: ScaleContext) -> None:
                     code=f"{LEVEL_CODE_PREFIX[level]}{(MAJOR_NAMES.index(base) + 1) * 100 + m // len(names):05d}",
                     name=name,
                     training_level=level,
-                    is_through_programme=school.has_through_programme and m % 4 == 0,
+                    # Four in five secondary schools run through-programmes (has_through_programme follows).
+                    is_through_programme=school.school_type == SchoolType.SECONDARY and i % 5 != 0 and m % 4 == 0,
                 )
             )
     Major.objects.bulk_create(majors, batch_size=2000)

@@ -8,7 +8,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from portal.access import school_scope
-from schools.models import Major, School, Student, graduating_year_bounds
+from schools.models import Major, School, Student, ThroughProgramme, graduating_year_bounds
 
 
 def school_list(*, user) -> QuerySet[School]:
@@ -49,6 +49,7 @@ def school_list_with_counts(
         major_count=_count(Major.objects.all()),
         student_count=_count(Student.objects.all()),
         graduating_count=graduating,
+        through_major_count=_count(Major.objects.filter(is_active=True, is_through_programme=True)),
     )
 
 
@@ -86,3 +87,19 @@ def school_of(user) -> School | None:
     if org is None or org.kind != "school":
         return None
     return School.objects.filter(organisation=org).select_related("organisation__district").first()
+
+
+def through_programme_list(*, user, school: School) -> QuerySet[ThroughProgramme]:
+    return ThroughProgramme.objects.filter(school_scope(user, "major__school__"), major__school=school).select_related(
+        "major", "recorded_by"
+    )
+
+
+def through_programme_in_scope(*, user, pk: int) -> ThroughProgramme:
+    """One recorded through-programme the user may see (404 otherwise)."""
+    from django.shortcuts import get_object_or_404
+
+    qs = ThroughProgramme.objects.filter(school_scope(user, "major__school__")).select_related(
+        "major__school__organisation"
+    )
+    return get_object_or_404(qs, pk=pk)

@@ -13,6 +13,9 @@ urlpatterns = [
     path("<int:pk>/students/", views.student_list, name="student_list"),
     path("<int:pk>/students/import/", views.student_import, name="student_import"),
     path("students/<int:pk>/", views.student_detail, name="student_detail"),
+    path("<int:pk>/through-programmes/", views.through_programmes, name="through_programmes"),
+    path("through-programmes/<int:pk>/withdraw/", views.through_programme_withdraw, name="through_programme_withdraw"),
+    path("through-programmes/<int:pk>/document/", views.through_programme_document, name="through_programme_document"),
     path("templates/majors.xlsx", views.major_template, name="major_template"),
     path("templates/students.xlsx", views.student_template, name="student_template"),
 ]

@@ -1,22 +1,33 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from portal.access import SCHOOL_VIEWER_ROLES, roles_required
 from portal.history import history_rows
 from portal.models import Role
+from portal.security import file_download
 from portal.services import job_start
 from portal.views import xlsx_response
 from schools import excel, selectors
-from schools.forms import ImportUploadForm, SchoolContactForm, SchoolFilterForm, StudentFilterForm
-from schools.services import may_manage_school_records, school_update
+from schools.forms import (
+    ImportUploadForm,
+    SchoolContactForm,
+    SchoolFilterForm,
+    StudentFilterForm,
+    ThroughProgrammeForm,
+    WithdrawForm,
+)
+from schools.models import ThroughProgramme
+from schools.services import may_manage_school_records, school_update, through_programme_record
+from schools.services import through_programme_withdraw as through_programme_withdraw_service
 
 SCHOOL_PAGE_SIZE = 30
 
@@ -150,3 +161,92 @@ def major_template(request: HttpRequest) -> HttpResponse:
 @roles_required(Role.SCHOOL_STAFF)
 def student_template(request: HttpRequest) -> HttpResponse:
     return xlsx_response(excel.student_template(), "students-template.xlsx")
+
+
+# --- Through-programmes (贯通培养) ----------------------------------------------------------
+
+
+@roles_required(*SCHOOL_VIEWER_ROLES)
+def through_programmes(request: HttpRequest, pk: int) -> HttpResponse:
+    """The school's through-programme majors with their approval documents; its staff record more."""
+    school = get_object_or_404(selectors.school_list(user=request.user), pk=pk)
+    can_manage = may_manage_school_records(request.user, school)
+    candidates = [
+        m for m in selectors.major_list(user=request.user, school=school) if m.is_active and not m.is_through_programme
+    ]
+    form = ThroughProgrammeForm(majors=candidates)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        form = ThroughProgrammeForm(request.POST, request.FILES, majors=candidates)
+        if form.is_valid():
+            data = form.cleaned_data
+            major = next(m for m in candidates if m.pk == data["major"])
+            try:
+                through_programme_record(
+                    major=major,
+                    actor=request.user,
+                    kind=data["kind"],
+                    partner=data["partner"],
+                    approval_ref=data["approval_ref"],
+                    upload=data["file"],
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("已登记贯通培养专业“%(major)s”。") % {"major": major})
+                return redirect("schools:through_programmes", pk=school.pk)
+    programmes = selectors.through_programme_list(user=request.user, school=school)
+    history = (
+        ThroughProgramme.history.filter(major__school=school)
+        .select_related("history_user", "major")
+        .order_by("-history_date", "-history_id")[:50]
+    )
+    context = {
+        "school": school,
+        "programmes": programmes,
+        "form": form,
+        "has_candidates": bool(candidates),
+        "can_manage": can_manage,
+        "withdraw_form": WithdrawForm(),
+        "through_history": history,
+    }
+    return render(request, "schools/through_programmes.html", context)
+
+
+@roles_required(Role.SCHOOL_STAFF)
+@require_POST
+def through_programme_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    programme = selectors.through_programme_in_scope(user=request.user, pk=pk)
+    school = programme.major.school
+    if not may_manage_school_records(request.user, school):
+        raise PermissionDenied
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("撤销须填写原因。"))
+        return redirect("schools:through_programmes", pk=school.pk)
+    try:
+        through_programme_withdraw_service(programme=programme, actor=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("已撤销贯通培养专业“%(major)s”。") % {"major": programme.major})
+    return redirect("schools:through_programmes", pk=school.pk)
+
+
+@roles_required(*SCHOOL_VIEWER_ROLES)
+def through_programme_document(request: HttpRequest, pk: int) -> FileResponse:
+    programme = selectors.through_programme_in_scope(user=request.user, pk=pk)
+    return file_download(
+        programme.file.open("rb"), original_name=programme.original_name, content_type=programme.content_type
+    )
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """A service's refusal shown on the form: on its field where it names one, else above the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

@@ -77,7 +77,12 @@ def school(
 ) -> School:
     n = next(_seq)
     org = organisation(OrganisationKind.SCHOOL, name=name or f"测试职业学院{n}", district_code=district_code)
-    return School.objects.create(organisation=org, school_type=school_type, uscc=uscc(n), has_through_programme=through)
+    created = School.objects.create(organisation=org, school_type=school_type, uscc=uscc(n))
+    if through:
+        # ``has_through_programme`` follows the majors: one through-programme major (tests build it directly).
+        level = TrainingLevel.SECONDARY if school_type == SchoolType.SECONDARY else TrainingLevel.HIGHER
+        major(created, code=f"70{n:04d}", name="计算机应用（贯通）", level=level, through=True)
+    return created
 
 
 def major(
