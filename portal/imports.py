@@ -1,16 +1,19 @@
-"""Excel import of the occupation catalogue (职业分类大典) by a system administrator."""
+"""Excel imports of reference data by a system administrator: the occupation catalogue (职业分类大典)
+and the major–occupation correspondence (职业教育专业目录（2021年） majors and their occupations)."""
 
 from __future__ import annotations
 
 import re
 
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.excel import NO, YES, Column, RowErrors, build_template, choice, read_sheet, required_text, sheet_label
-from portal.models import Job, OccupationKind, Role
-from portal.services import JobFailed, JobKind, occupation_import, register_job_kind
+from portal.models import CatalogueMajor, Job, MajorLevel, MajorOccupation, Occupation, OccupationKind, Role, User
+from portal.services import JobFailed, JobKind, occupation_import, record, register_job_kind, upsert_rows
 
 CODE_RE = re.compile(r"^[1-8]-\d{2}-\d{2}-\d{2}$")
 
@@ -76,6 +79,128 @@ def run_occupation_import(job: Job, progress) -> dict:
     return occupation_import(actor=job.created_by, rows=rows)
 
 
+# --- Major–occupation correspondence --------------------------------------------------------
+
+MAJOR_CODE_RE = re.compile(r"^\d{6}K?$")
+
+MAJOR_OCCUPATION_COLUMNS = (
+    Column("major_code", "专业代码", help="《职业教育专业目录（2021年）》六位专业代码，如 460301"),
+    Column("major_name", "专业名称"),
+    Column("level", "培养层次", choices=tuple(sheet_label(c) for c in MajorLevel)),
+    Column("category", "专业大类", help="如 装备制造大类"),
+    Column("major_class", "专业类", help="如 自动化类"),
+    Column("occupation_code", "职业编码", help="该专业对应的职业，须已在职业（工种）目录中，如 6-31-01-03"),
+    Column("source", "数据来源", help="对应关系的依据，如《职业教育专业简介（2022年修订）》职业面向"),
+)
+MAJOR_FIELDS = ("major_name", "level", "category", "major_class")
+
+
+def major_occupation_template() -> bytes:
+    return build_template(MAJOR_OCCUPATION_COLUMNS, "专业与职业对应")
+
+
+def parse_major_occupations(data: bytes) -> tuple[list[dict], list[str]]:
+    """One row per (catalogue major, occupation); a major on several rows must read the same on each."""
+    errors = RowErrors()
+    cols = {c.key: c for c in MAJOR_OCCUPATION_COLUMNS}
+    known_occupations = set(Occupation.objects.filter(is_active=True).values_list("code", flat=True))
+    rows, majors, pairs = [], {}, {}
+    for number, raw in read_sheet(data, MAJOR_OCCUPATION_COLUMNS, errors):
+        text = required_text(raw, MAJOR_OCCUPATION_COLUMNS, number, errors)
+        code, occupation_code = text["major_code"], text["occupation_code"]
+        if code and not MAJOR_CODE_RE.match(code):
+            errors.add(
+                number,
+                cols["major_code"].header,
+                _("专业代码应为《职业教育专业目录（2021年）》的六位代码，如 460301。"),
+            )
+        level = choice(text["level"], MajorLevel, cols["level"], number, errors) if text["level"] else None
+        if occupation_code and not CODE_RE.match(occupation_code):
+            errors.add(number, cols["occupation_code"].header, _("编码格式应为“大类-中类-小类-细类”，如 6-18-02-04。"))
+        elif occupation_code and occupation_code not in known_occupations:
+            errors.add(
+                number,
+                cols["occupation_code"].header,
+                _("职业编码%(code)s不在职业（工种）目录中，请先导入该职业。") % {"code": occupation_code},
+            )
+        major = {"major_name": text["major_name"], "level": level, "category": text["category"]}
+        major["major_class"] = text["major_class"]
+        first = majors.setdefault(code, (number, major))
+        if code and first[0] != number and first[1] != major:
+            errors.add(
+                number,
+                cols["major_code"].header,
+                _("专业%(code)s的名称、培养层次、专业大类或专业类与第%(r)s行不一致。") % {"code": code, "r": first[0]},
+            )
+        pair = (code, occupation_code)
+        if pair in pairs:
+            errors.add(number, cols["occupation_code"].header, _("与第%(r)s行的对应关系重复。") % {"r": pairs[pair]})
+        pairs.setdefault(pair, number)
+        rows.append({"major_code": code, **major, "occupation_code": occupation_code, "source": text["source"]})
+    return ([] if errors else rows), errors.final()
+
+
+def major_occupation_import(*, actor: User, rows: list[dict]) -> dict:
+    """Catalogue majors are created or updated by code; for each major in the file, its corresponding
+    occupations become exactly those of the file (correspondences no longer listed are removed, with
+    history). All or nothing."""
+    if not (actor.is_superuser or actor.has_role(Role.SYSTEM_ADMIN)):
+        raise PermissionDenied
+    reason = _("Excel导入专业与职业对应关系")
+    majors = {}
+    for row in rows:
+        majors.setdefault(
+            row["major_code"],
+            {
+                "code": row["major_code"],
+                "name": row["major_name"],
+                "level": row["level"],
+                "category": row["category"],
+                "major_class": row["major_class"],
+                "is_active": True,
+            },
+        )
+    with transaction.atomic():
+        major_counts = upsert_rows(
+            queryset=CatalogueMajor.objects.all(), key=("code",), rows=list(majors.values()), actor=actor, reason=reason
+        )
+        by_code = {m.code: m for m in CatalogueMajor.objects.filter(code__in=majors)}
+        link_rows = [
+            {"major": by_code[r["major_code"]], "occupation_code": r["occupation_code"], "source": r["source"]}
+            for r in rows
+        ]
+        link_counts = upsert_rows(
+            queryset=MajorOccupation.objects.filter(major__in=by_code.values()).select_related("major"),
+            key=("major", "occupation_code"),
+            rows=link_rows,
+            actor=actor,
+            reason=reason,
+        )
+        listed = {(r["major_code"], r["occupation_code"]) for r in rows}
+        removed = 0
+        for link in MajorOccupation.objects.filter(major__in=by_code.values()).select_related("major"):
+            if (link.major.code, link.occupation_code) not in listed:
+                record(link, actor=actor, reason=reason)
+                link.delete()
+                removed += 1
+    return {
+        "majors_created": major_counts["created"],
+        "majors_updated": major_counts["updated"],
+        "created": link_counts["created"],
+        "updated": link_counts["updated"],
+        "removed": removed,
+    }
+
+
+def run_major_occupation_import(job: Job, progress) -> dict:
+    with job.input_file.open("rb") as fh:
+        rows, errors = parse_major_occupations(fh.read())
+    if errors:
+        raise JobFailed(errors)
+    progress(len(rows), len(rows), _("写入数据"))
+    return major_occupation_import(actor=job.created_by, rows=rows)
+
+
 def register_job_kinds() -> None:
     register_job_kind(
         "import_occupations",
@@ -84,5 +209,14 @@ def register_job_kinds() -> None:
             handler=run_occupation_import,
             may_start=lambda user, params: user.is_superuser or user.has_role(Role.SYSTEM_ADMIN),
             result_link=lambda job: reverse("occupation_list"),
+        ),
+    )
+    register_job_kind(
+        "import_major_occupations",
+        JobKind(
+            label=gettext_lazy("专业与职业对应关系导入"),
+            handler=run_major_occupation_import,
+            may_start=lambda user, params: user.is_superuser or user.has_role(Role.SYSTEM_ADMIN),
+            result_link=lambda job: reverse("major_catalogue"),
         ),
     )

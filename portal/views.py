@@ -19,6 +19,7 @@ from portal.access import CITYWIDE_ROLES, login_only, public, roles_required
 from portal.forms import ExcelUploadForm
 from portal.health import broker_state
 from portal.home import panels_for
+from portal.imports import major_occupation_template as major_occupation_template_bytes
 from portal.imports import occupation_template as occupation_template_bytes
 from portal.models import CalendarDay, CalendarYear, Role, User
 from portal.services import JOB_KINDS
@@ -118,6 +119,32 @@ def occupation_import(request: HttpRequest) -> HttpResponse:
 @roles_required(Role.SYSTEM_ADMIN)
 def occupation_template(request: HttpRequest) -> HttpResponse:
     return xlsx_response(occupation_template_bytes(), "occupations-template.xlsx")
+
+
+@roles_required(*REFERENCE_ROLES)
+def major_catalogue(request: HttpRequest) -> HttpResponse:
+    """The majors of 职业教育专业目录（2021年） and the occupations each corresponds to."""
+    search = request.GET.get("q", "").strip()
+    page = Paginator(selectors.major_catalogue_list(search=search), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/major_catalogue.html",
+        {"page": page, "q": search, "can_import": request.user.has_role(Role.SYSTEM_ADMIN)},
+    )
+
+
+@roles_required(Role.SYSTEM_ADMIN)
+def major_occupation_import(request: HttpRequest) -> HttpResponse:
+    form = ExcelUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = services.job_start(kind="import_major_occupations", actor=request.user, upload=form.cleaned_data["file"])
+        return redirect("job_detail", pk=job.pk)
+    return render(request, "portal/major_occupation_import.html", {"form": form})
+
+
+@roles_required(Role.SYSTEM_ADMIN)
+def major_occupation_template(request: HttpRequest) -> HttpResponse:
+    return xlsx_response(major_occupation_template_bytes(), "major-occupations-template.xlsx")
 
 
 @roles_required(*REFERENCE_ROLES)

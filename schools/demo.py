@@ -9,10 +9,12 @@ from simple_history.utils import bulk_create_with_history
 from portal.demo import DemoContext
 from portal.models import District, OrganisationKind, Role
 from portal.services import record
-from portal.validators import id_number_check_char, uscc_check_char
+from portal.validators import id_number_check_char, make_uscc
 from schools.models import Major, School, SchoolType, Student, ThroughStage, TrainingLevel
 
-# (login slug, name, type, district code, through-programme, majors)
+# (login slug, name, type, district code, through-programme, majors). Majors carry their code, name and level
+# in 职业教育专业目录（2021年） (fixtures/majors.json); institutions/demo.py links each occupation only to
+# the majors that correspond to it (portal.selectors.major_corresponds).
 SCHOOLS = [
     (
         "mingde",
@@ -21,8 +23,8 @@ SCHOOLS = [
         "310115",
         False,
         [
-            ("260701", "智能制造工程技术", TrainingLevel.UNDERGRADUATE, False),
-            ("310201", "计算机应用工程", TrainingLevel.UNDERGRADUATE, False),
+            ("260102", "智能制造工程技术", TrainingLevel.UNDERGRADUATE, False),
+            ("310209", "人工智能工程技术", TrainingLevel.UNDERGRADUATE, False),
             ("460305", "工业机器人技术", TrainingLevel.HIGHER, False),
         ],
     ),
@@ -58,9 +60,9 @@ SCHOOLS = [
         "310110",
         False,
         [
-            ("460113", "数控技术", TrainingLevel.HIGHER, False),
-            ("540101", "烹饪工艺与营养", TrainingLevel.HIGHER, False),
-            ("490101", "应用电子技术", TrainingLevel.HIGHER, False),
+            ("460103", "数控技术", TrainingLevel.HIGHER, False),
+            ("540202", "烹饪工艺与营养", TrainingLevel.HIGHER, False),
+            ("510103", "应用电子技术", TrainingLevel.HIGHER, False),
         ],
     ),
     (
@@ -105,7 +107,7 @@ SCHOOLS = [
         False,
         [
             ("660103", "数控技术应用", TrainingLevel.SECONDARY, False),
-            ("660401", "焊接技术应用", TrainingLevel.SECONDARY, False),
+            ("660104", "焊接技术应用", TrainingLevel.SECONDARY, False),
         ],
     ),
     (
@@ -116,7 +118,7 @@ SCHOOLS = [
         True,
         [
             ("730701", "电子商务", TrainingLevel.SECONDARY, True),
-            ("740101", "美发与形象设计", TrainingLevel.SECONDARY, False),
+            ("730702", "直播电商服务", TrainingLevel.SECONDARY, False),
         ],
     ),
 ]
@@ -125,8 +127,8 @@ STUDENTS_PER_MAJOR = 24
 
 
 def demo_uscc(index: int) -> str:
-    first17 = "12310000" + f"{425001000 + index * 37:09d}"
-    return first17 + uscc_check_char(first17)
+    """Passes GB 32100 and, in characters 9–17, GB 11714 (an invented organisation code)."""
+    return make_uscc("12310000", f"{42500100 + index * 37:08d}")
 
 
 def demo_id_number(ctx: DemoContext, district_code: str, birth: dt.date, used: set[str]) -> str:
@@ -143,7 +145,7 @@ def demo_id_number(ctx: DemoContext, district_code: str, birth: dt.date, used: s
 def build(ctx: DemoContext) -> None:
     this_year = dt.date.today().year
     school_year_start = this_year if dt.date.today().month >= 9 else this_year - 1
-    for index, (slug, name, school_type, district_code, _through, majors) in enumerate(SCHOOLS, start=1):
+    for index, (slug, name, school_type, district_code, through, majors) in enumerate(SCHOOLS, start=1):
         district = District.objects.get(code=district_code)
         org = ctx.org(f"school_{slug}", kind=OrganisationKind.SCHOOL, name=name, district=district)
         school = School.objects.filter(organisation=org).first()
@@ -152,6 +154,7 @@ def build(ctx: DemoContext) -> None:
                 organisation=org,
                 school_type=school_type,
                 uscc=demo_uscc(index),
+                has_through_programme=through,
                 address=f"上海市{district.name}示范路{index * 10}号",
                 contact_name=ctx.person_name(),
                 contact_phone=f"021-6{index:03d}{index * 7:04d}",

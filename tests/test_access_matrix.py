@@ -83,6 +83,9 @@ EXPECTATIONS: dict[str, tuple[str | None, dict[str, int]]] = {
     "occupation_list": (None, for_roles(200, SCHOOL_VIEWERS)),
     "occupation_import": (None, for_roles(200, {SYSADMIN})),
     "occupation_template": (None, for_roles(200, {SYSADMIN})),
+    "major_catalogue": (None, for_roles(200, SCHOOL_VIEWERS)),
+    "major_occupation_import": (None, for_roles(200, {SYSADMIN})),
+    "major_occupation_template": (None, for_roles(200, {SYSADMIN})),
     "calendar": (None, for_roles(200, SCHOOL_VIEWERS)),
     "healthz": (None, table(200, anon=200)),
     "schools:school_list": (None, {**for_roles(200, SCHOOL_VIEWERS), STAFF: 302}),
@@ -118,6 +121,10 @@ def _upload(template: str, name: str):
             from portal.imports import occupation_template
 
             data = occupation_template()
+        elif template == "major_occupations":
+            from portal.imports import major_occupation_template
+
+            data = major_occupation_template()
         else:
             from schools import excel
 
@@ -160,6 +167,12 @@ POST_EXPECTATIONS: dict[str, object] = {
         Post(None, for_roles(200, {SYSADMIN}), note="no file: the form again"),
     ],
     "occupation_template": READ_ONLY,
+    "major_catalogue": READ_ONLY,
+    "major_occupation_import": [
+        Post(None, for_roles(Writes(302), {SYSADMIN}), data=_upload("major_occupations", "专业职业对应.xlsx")),
+        Post(None, for_roles(200, {SYSADMIN}), note="no file: the form again"),
+    ],
+    "major_occupation_template": READ_ONLY,
     "calendar": READ_ONLY,
     "healthz": READ_ONLY,
     "schools:school_list": READ_ONLY,
