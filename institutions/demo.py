@@ -103,7 +103,7 @@ def build(ctx: DemoContext) -> None:
         app = _draft(ctx, school, staff, occupations)
         if stage == "draft":
             continue
-        app = services.application_submit(application=app, actor=staff)
+        app = services.application_submit(application=app, actor=staff, declared=True)
         if stage == "submitted":
             continue
         if stage == "returned":
