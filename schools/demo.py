@@ -145,7 +145,7 @@ def demo_id_number(ctx: DemoContext, district_code: str, birth: dt.date, used: s
 def build(ctx: DemoContext) -> None:
     this_year = dt.date.today().year
     school_year_start = this_year if dt.date.today().month >= 9 else this_year - 1
-    for index, (slug, name, school_type, district_code, through, majors) in enumerate(SCHOOLS, start=1):
+    for index, (slug, name, school_type, district_code, _through, majors) in enumerate(SCHOOLS, start=1):
         district = District.objects.get(code=district_code)
         org = ctx.org(f"school_{slug}", kind=OrganisationKind.SCHOOL, name=name, district=district)
         school = School.objects.filter(organisation=org).first()
@@ -154,7 +154,6 @@ def build(ctx: DemoContext) -> None:
                 organisation=org,
                 school_type=school_type,
                 uscc=demo_uscc(index),
-                has_through_programme=through,
                 address=f"上海市{district.name}示范路{index * 10}号",
                 contact_name=ctx.person_name(),
                 contact_phone=f"021-6{index:03d}{index * 7:04d}",
