@@ -1,6 +1,6 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,6 +31,10 @@ class LoginForm(AuthenticationForm):
 
 class PortalPasswordChangeForm(BootstrapFormMixin, PasswordChangeForm):
     pass
+
+
+class PortalSetPasswordForm(BootstrapFormMixin, SetPasswordForm):
+    """A new user chooses a first password through the one-use link the administrator handed over."""
 
 
 class ExcelUploadForm(BootstrapFormMixin, forms.Form):

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
 from portal import views
-from portal.forms import LoginForm, PortalPasswordChangeForm
+from portal.forms import LoginForm, PortalPasswordChangeForm, PortalSetPasswordForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,6 +20,21 @@ urlpatterns = [
         name="password_change",
     ),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    # A new user's first password, through the one-use link the administrator hands over (schools.services).
+    path(
+        "accounts/set-password/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="registration/password_set.html",
+            form_class=PortalSetPasswordForm,
+            success_url=reverse_lazy("password_set_done"),
+        ),
+        name="password_set",
+    ),
+    path(
+        "accounts/set-password/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="registration/password_set_done.html"),
+        name="password_set_done",
+    ),
     path("i18n/setlang/", views.language_switch, name="set_language"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),

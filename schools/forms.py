@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.forms import BootstrapFormMixin, ExcelUploadForm
 from portal.models import District
-from schools.models import ThroughKind
+from schools.models import SchoolType, ThroughKind
 
 ImportUploadForm = ExcelUploadForm
 
@@ -65,3 +65,28 @@ class ThroughProgrammeForm(BootstrapFormMixin, forms.Form):
 
 class WithdrawForm(BootstrapFormMixin, forms.Form):
     reason = forms.CharField(label=_("撤销原因"), max_length=200)
+
+
+class SchoolOnboardForm(BootstrapFormMixin, forms.Form):
+    """The centre's administrator opens a school and its first user in one page. The form only
+    shapes the input; schools.services.school_onboard checks each field and says what is wrong."""
+
+    name = forms.CharField(label=_("学校名称"), max_length=120, help_text=_("与办学许可证上的名称一致。"))
+    short_name = forms.CharField(label=_("简称"), max_length=40, required=False)
+    school_type = forms.ChoiceField(label=_("学校类型"), choices=[("", "—")] + list(SchoolType.choices))
+    district = forms.ModelChoiceField(label=_("所在区"), queryset=District.objects.order_by("code"), empty_label="—")
+    uscc = forms.CharField(
+        label=_("统一社会信用代码"),
+        max_length=18,
+        min_length=18,
+        help_text=_("18位，按 GB 32100 校验末位校验码。"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    full_name = forms.CharField(label=_("第一位用户的姓名"), max_length=50)
+    username = forms.CharField(
+        label=_("登录用户名"),
+        max_length=150,
+        help_text=_("字母、数字和 @ . + - _，如 school-baolin。"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    email = forms.EmailField(label=_("电子邮箱"))

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import filetype
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history
 
 from portal.i18n import stored
-from portal.models import Role, User
+from portal.models import District, Organisation, OrganisationKind, Role, User, UserRole
 from portal.services import record, upsert_rows
-from schools.models import Major, School, Student, ThroughKind, ThroughProgramme, TrainingLevel
+from portal.validators import validate_uscc
+from schools.models import Major, School, SchoolType, Student, ThroughKind, ThroughProgramme, TrainingLevel
 
 # The approval document of a through-programme: what evidence of a filing condition may be.
 DOCUMENT_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
@@ -169,3 +176,126 @@ def through_programme_withdraw(*, programme: ThroughProgramme, actor: User, reas
         major.is_through_programme = False
         record(major, actor=actor, reason=why)
         major.save(update_fields=["is_through_programme"])
+
+
+# --- Onboarding: a school and its first user ---------------------------------------------------
+
+
+def may_onboard_schools(user: User) -> bool:
+    """The centre's system administrators open schools on the portal."""
+    return user.is_superuser or user.has_role(Role.SYSTEM_ADMIN)
+
+
+def _onboarding_problems(
+    *, name: str, school_type: str, district: District | None, uscc: str, full_name: str, username: str, email: str
+) -> dict[str, list[str]]:
+    """Every refused field with its own message, all at once."""
+    errors: dict[str, list[str]] = {}
+
+    def refuse(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    if not name:
+        refuse("name", _("请填写学校名称。"))
+    elif Organisation.objects.filter(name=name).exists():
+        refuse("name", _("已有名为“%(name)s”的机构，请核对是否已开通。") % {"name": name})
+    if school_type not in SchoolType.values:
+        refuse("school_type", _("请选择学校类型。"))
+    if district is None:
+        refuse("district", _("请选择学校所在区。"))
+    if not uscc:
+        refuse("uscc", _("请填写统一社会信用代码。"))
+    else:
+        try:
+            validate_uscc(uscc)
+        except ValidationError as exc:
+            for message in exc.messages:
+                refuse("uscc", message)
+        else:
+            existing = School.objects.filter(uscc=uscc).select_related("organisation").first()
+            if existing is not None:
+                refuse("uscc", _("该统一社会信用代码已属于“%(school)s”。") % {"school": existing.name})
+    if not full_name:
+        refuse("full_name", _("请填写第一位用户的姓名。"))
+    if not username:
+        refuse("username", _("请填写登录用户名。"))
+    else:
+        try:
+            UnicodeUsernameValidator()(username)
+        except ValidationError:
+            refuse("username", _("用户名只能包含字母、数字和 @ . + - _ 符号，不能有空格。"))
+        else:
+            if User.objects.filter(username__iexact=username).exists():
+                refuse("username", _("用户名“%(username)s”已被使用，请换一个。") % {"username": username})
+    if not email:
+        refuse("email", _("请填写电子邮箱。"))
+    else:
+        try:
+            validate_email(email)
+        except ValidationError:
+            refuse("email", _("“%(email)s”不是有效的电子邮箱地址。") % {"email": email})
+    return errors
+
+
+def school_onboard(
+    *,
+    actor: User,
+    name: str,
+    school_type: str,
+    district: District | None,
+    uscc: str,
+    full_name: str,
+    username: str,
+    email: str,
+    short_name: str = "",
+) -> tuple[School, User]:
+    """Opens a school on the portal with its first user (role school_staff), all or nothing.
+
+    The user gets no password: ``set_password_link`` gives the administrator a one-use link to hand
+    over, with which the user chooses their own.
+    """
+    if not may_onboard_schools(actor):
+        raise PermissionDenied
+    name, short_name, full_name = name.strip(), short_name.strip(), full_name.strip()
+    uscc, username, email = uscc.strip().upper(), username.strip(), email.strip()
+    errors = _onboarding_problems(
+        name=name,
+        school_type=school_type,
+        district=district,
+        uscc=uscc,
+        full_name=full_name,
+        username=username,
+        email=email,
+    )
+    if errors:
+        raise ValidationError(errors)
+    reason = stored(gettext_lazy("开通学校：%(name)s"), name=name)
+    try:
+        with transaction.atomic():
+            org = Organisation(kind=OrganisationKind.SCHOOL, name=name, short_name=short_name, district=district)
+            org.full_clean()
+            record(org, actor=actor, reason=reason)
+            org.save()
+            school = School(organisation=org, school_type=school_type, uscc=uscc)
+            school.full_clean()
+            record(school, actor=actor, reason=reason)
+            school.save()
+            user = User(username=username, email=email, full_name=full_name, organisation=org)
+            user.set_unusable_password()
+            user.full_clean()
+            record(user, actor=actor, reason=reason)
+            user.save()
+            role = UserRole(user=user, role=Role.SCHOOL_STAFF)
+            role.full_clean()
+            record(role, actor=actor, reason=reason)
+            role.save()
+    except IntegrityError as exc:  # someone opened the same name, code or username a moment ago
+        raise ValidationError(_("刚有人以相同的名称、信用代码或用户名开通了账号，请核对后重试。")) from exc
+    return school, user
+
+
+def set_password_link(user: User) -> str:
+    """The path where ``user`` chooses a password: Django's password-reset token, valid for
+    PASSWORD_RESET_TIMEOUT and void once a password is set (the token covers the password hash)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return reverse("password_set", args=[uid, default_token_generator.make_token(user)])

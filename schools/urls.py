@@ -6,6 +6,7 @@ app_name = "schools"
 
 urlpatterns = [
     path("", views.school_list, name="school_list"),
+    path("new/", views.school_new, name="school_new"),
     path("<int:pk>/", views.school_detail, name="school_detail"),
     path("<int:pk>/edit/", views.school_edit, name="school_edit"),
     path("<int:pk>/majors/", views.major_list, name="major_list"),

@@ -21,12 +21,20 @@ from schools.forms import (
     ImportUploadForm,
     SchoolContactForm,
     SchoolFilterForm,
+    SchoolOnboardForm,
     StudentFilterForm,
     ThroughProgrammeForm,
     WithdrawForm,
 )
 from schools.models import ThroughProgramme
-from schools.services import may_manage_school_records, school_update, through_programme_record
+from schools.services import (
+    may_manage_school_records,
+    may_onboard_schools,
+    school_onboard,
+    school_update,
+    set_password_link,
+    through_programme_record,
+)
 from schools.services import through_programme_withdraw as through_programme_withdraw_service
 
 SCHOOL_PAGE_SIZE = 30
@@ -43,7 +51,13 @@ def school_list(request: HttpRequest) -> HttpResponse:
     schools = selectors.school_list_with_counts(user=request.user, on=timezone.localdate(), **filters)
     # One page at a time: the counts are correlated subqueries, computed for the rows shown only.
     page = Paginator(schools, SCHOOL_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "schools/school_list.html", {"form": form, "page": page, "searched": any(filters.values())})
+    context = {
+        "form": form,
+        "page": page,
+        "searched": any(filters.values()),
+        "can_onboard": may_onboard_schools(request.user),
+    }
+    return render(request, "schools/school_list.html", context)
 
 
 @roles_required(*SCHOOL_VIEWER_ROLES)
@@ -250,3 +264,32 @@ def _form_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+# --- Onboarding -----------------------------------------------------------------------------
+
+
+@roles_required(Role.SYSTEM_ADMIN)
+def school_new(request: HttpRequest) -> HttpResponse:
+    """One page for the centre's administrator: the school, its district and code, its first user.
+
+    The answer to a successful POST is the one page that shows the set-password link: it is not
+    stored anywhere, so it is shown once (no redirect that would have to carry it).
+    """
+    form = SchoolOnboardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            school, user = school_onboard(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            link = request.build_absolute_uri(set_password_link(user))
+            context = {"school": school, "new_user": user, "link": link, "timeout_days": _reset_days()}
+            return render(request, "schools/school_new_done.html", context)
+    return render(request, "schools/school_new.html", {"form": form, "role_label": Role.SCHOOL_STAFF.label})
+
+
+def _reset_days() -> int:
+    from django.conf import settings
+
+    return max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
