@@ -64,12 +64,16 @@ class RowErrors:
         self.count += 1
         if len(self.messages) >= MAX_LISTED_ERRORS:
             return
-        where = []
-        if row is not None:
-            where.append(_("第%(row)s行") % {"row": row})
-        if column:
-            where.append(f"「{shorten(column)}」")
-        self.messages.append(("".join(where) + "：" if where else "") + message)
+        # The place is one translatable phrase, so English reads "Row 2, column “学号”: " with its own punctuation.
+        if row is not None and column:
+            where = _("第%(row)s行「%(column)s」：") % {"row": row, "column": shorten(column)}
+        elif row is not None:
+            where = _("第%(row)s行：") % {"row": row}
+        elif column:
+            where = _("「%(column)s」：") % {"column": shorten(column)}
+        else:
+            where = ""
+        self.messages.append(where + message)
 
     def final(self) -> list[str]:
         extra = self.count - len(self.messages)

@@ -387,7 +387,9 @@ def _notify_job_outcome(job: Job, status: str) -> None:
         if status == JobStatus.SUCCEEDED
         else stored(gettext_lazy("%(label)s失败"), label=label)
     )
-    notify(recipients=[job.created_by], title=title, link=reverse("job_detail", args=[job.pk]))
+    # The file is named, so someone who ran several imports knows which one this is.
+    body = stored(gettext_lazy("文件：“%(file)s”"), file=job.input_name) if job.input_name else ""
+    notify(recipients=[job.created_by], title=title, body=body, link=reverse("job_detail", args=[job.pk]))
 
 
 def job_sweep(*, now=None) -> dict:

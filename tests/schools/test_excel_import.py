@@ -748,3 +748,13 @@ def test_number_shown_reads_like_excel(value, shown):
 @pytest.mark.parametrize("value", ["310115200605170011", "S000001", None, True])
 def test_text_identifiers_are_not_numbers(value):
     assert number_shown(value) is None
+
+
+def test_the_import_notification_names_the_file(run_import, major, staff):
+    from portal.i18n import shown
+    from portal.models import Notification
+
+    run_import(xlsx([student_row(1, major.code)]), name="2026届学籍.xlsx")
+    notification = Notification.objects.get(recipient=staff)
+    assert shown(notification.title) == "学籍学生导入已完成"
+    assert shown(notification.body) == "文件：“2026届学籍.xlsx”"
