@@ -63,7 +63,8 @@ def test_recording_a_major_sets_the_flag_keeps_the_document_and_writes_history(s
 
 def test_the_submit_rule_reads_the_recorded_majors():
     cast = Cast(factories.school(school_type=SchoolType.SECONDARY))
-    major = factories.major(cast.school, level=TrainingLevel.SECONDARY)
+    # 660104 焊接技术应用 corresponds to the draft's occupation (6-18-02-04 焊工) in the reference data.
+    major = factories.major(cast.school, code="660104", name="焊接技术应用", level=TrainingLevel.SECONDARY)
     app = cast.draft(level=4, major=major)
     with pytest.raises(filing.TransitionError) as refused:
         filing.application_submit(application=app, actor=cast.staff, declared=True)
