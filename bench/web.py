@@ -3,14 +3,16 @@
 
     .venv/bin/python bench/web.py                     # about 5 minutes; writes bench/results-http.json
     .venv/bin/python bench/web.py --seconds 3         # shorter runs per page
+    .venv/bin/python bench/web.py --city-only --only schools --only registry   # a few pages, city only
 
 It builds its own PostgreSQL database (``--database``, dropped and re-created; default
 portal_bench), runs migrate and seed_demo, starts gunicorn on 127.0.0.1 only
 (``bench.settings``: DEBUG off, one bare view at /bench/bare/), measures, stops it, runs
 ``seed_scale`` (the city) and measures again with a fresh server. Every figure is a ratio to
-the bare view measured in the same round: throughput ÷ bare throughput, and latency percentiles
-next to it. Each page is loaded for ``--seconds`` (bounded, also by ``--max-requests``) by
-``--clients`` keep-alive connections spread over two client processes, loopback only.
+the bare view: throughput ÷ bare throughput, the bare view being loaded in one-second slices
+alternating with the page (same session, same clients), so both see the same share of a shared
+machine; latency percentiles next to it. Each page is loaded for ``--seconds`` (bounded, also by
+``--max-requests``) by keep-alive connections spread over two client processes, loopback only.
 """
 
 from __future__ import annotations
@@ -47,9 +49,12 @@ PAGES = [
     ("commission home /", "/", "commission", 4),
     ("commission dept home /", "/", "commission-dept", 4),
     ("/schools/ (centre)", "/schools/", "centre-reviewer", 4),
+    ("/schools/?page=3 (centre)", "/schools/?page=3", "centre-reviewer", 4),
     ("/institutions/ (centre)", "/institutions/", "centre-reviewer", 4),
     ("/registry/ (centre)", "/registry/", "centre-reviewer", 4),
+    ("/registry/?page=3 (centre)", "/registry/?page=3", "centre-reviewer", 4),
     ("/directory/ (centre, logged in)", "/directory/", "centre-reviewer", 4),
+    ("/directory/?page=3 (centre, logged in)", "/directory/?page=3", "centre-reviewer", 4),
 ]
 
 SESSION_SNIPPET = """
@@ -84,7 +89,7 @@ def env(args) -> dict:
 
 
 def manage(args, *command: str) -> None:
-    subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env(args), check=True, timeout=900)
+    subprocess.run([PYTHON, "manage.py", *command], cwd=args.code, env=env(args), check=True, timeout=900)
 
 
 # --- The load client ----------------------------------------------------------------------
@@ -146,14 +151,19 @@ def load(port: int, path: str, cookie: str, clients: int, seconds: float, max_re
     for p in procs:
         p.join(timeout=10)
     elapsed = time.perf_counter() - started
-    latencies = sorted(x for r in results for x in r[0])
-    errors = sum(r[1] for r in results)
+    return summary([x for r in results for x in r[0]], sum(r[1] for r in results), elapsed)
+
+
+def summary(latencies: list[float], errors: int, elapsed: float) -> dict:
+    latencies = sorted(latencies)
 
     def pct(q: float) -> float:
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else float("nan")
 
     return {
         "requests": len(latencies),
+        "latencies": latencies,
+        "elapsed": elapsed,
         "errors": errors,
         "rps": len(latencies) / elapsed,
         "p50_ms": pct(0.50),
@@ -163,6 +173,22 @@ def load(port: int, path: str, cookie: str, clients: int, seconds: float, max_re
     }
 
 
+def paired(args, path: str, cookie: str, clients: int) -> tuple[dict, dict | None]:
+    """The page and the bare view (same session, same clients) in alternating one-second slices,
+    so that both see the same share of a machine whose other load comes and goes."""
+    if path == "/bench/bare/":
+        return load(args.port, path, cookie, clients, args.seconds, args.max_requests), None
+    slices = max(1, round(args.seconds))
+    got: dict[str, list] = {"page": [[], 0, 0.0], "bare": [[], 0, 0.0]}
+    for _ in range(slices):
+        for key, target in (("page", path), ("bare", "/bench/bare/")):
+            part = load(args.port, target, cookie, clients, args.seconds / slices, args.max_requests // slices)
+            got[key][0].extend(part["latencies"])
+            got[key][1] += part["errors"]
+            got[key][2] += part["elapsed"]
+    return summary(*got["page"]), summary(*got["bare"])
+
+
 # --- A round: one server, every page -------------------------------------------------------
 
 
@@ -170,7 +196,7 @@ def round_(args, label: str) -> dict:
     logins = sorted({login for _l, _p, login, _c in PAGES if login})
     out = subprocess.run(
         [PYTHON, "-c", SESSION_SNIPPET % (logins,)],
-        cwd=ROOT,
+        cwd=args.code,
         env=env(args),
         check=True,
         capture_output=True,
@@ -180,6 +206,8 @@ def round_(args, label: str) -> dict:
     server = subprocess.Popen(
         [
             GUNICORN,
+            "--chdir",
+            str(args.code),
             "portal.wsgi",
             "--bind",
             f"{HOST}:{args.port}",
@@ -194,7 +222,7 @@ def round_(args, label: str) -> dict:
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
+        cwd=args.code,
         env=env(args),
         start_new_session=True,
     )
@@ -211,22 +239,35 @@ def round_(args, label: str) -> dict:
             raise RuntimeError("gunicorn did not answer")
         rows = []
         for name, path, login, clients in PAGES:
+            if args.only and path != "/bench/bare/" and not any(word in name for word in args.only):
+                continue
             cookie = f"sessionid={sessions[login]}" if login else ""
             load(args.port, path, cookie, clients, 1.0, 200)  # warm-up (and fills the directory cache)
-            figures = load(args.port, path, cookie, clients, args.seconds, args.max_requests)
+            figures, bare = paired(args, path, cookie, clients)
             rows.append({"page": name, "path": path, "login": login, "clients": clients, **figures})
+            if bare:
+                rows[-1].update(
+                    paired_bare_rps=bare["rps"], paired_bare_p95_ms=bare["p95_ms"], ratio=figures["rps"] / bare["rps"]
+                )
             print(
                 f"  {label:5} {name:42} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:7.1f}  "
-                f"p95 {figures['p95_ms']:7.1f}  p99 {figures['p99_ms']:7.1f} ms  errors {figures['errors']}",
+                f"p95 {figures['p95_ms']:7.1f}  p99 {figures['p99_ms']:7.1f} ms  errors {figures['errors']}"
+                + (f"  | x bare {rows[-1]['ratio']:.2f} (bare p95 {bare['p95_ms']:.0f} ms)" if bare else ""),
                 flush=True,
             )
         for row in rows:  # ratios to the bare view with the same kind of client (anonymous / logged in)
             base = next(r for r in rows if r["path"] == "/bench/bare/" and bool(r["login"]) == bool(row["login"]))
             row["ratio_to_bare"] = row["rps"] / base["rps"]
+            row.setdefault("ratio", 1.0 if row is base else row["ratio_to_bare"])
         return {"size": label, "rows": rows}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def strip(rounds: list[dict]) -> list[dict]:
+    """The rounds without each row's raw latencies."""
+    return [{**r, "rows": [{k: v for k, v in row.items() if k != "latencies"} for row in r["rows"]]} for r in rounds]
 
 
 def main() -> None:
@@ -237,15 +278,30 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--max-requests", type=int, default=20000)
+    parser.add_argument(
+        "--only", action="append", default=[], help="measure only pages whose label contains this (repeatable)"
+    )
+    parser.add_argument("--city-only", action="store_true", help="skip the demo-size round")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the database as it is (no re-creation, no seeding): one round"
+    )
+    parser.add_argument(
+        "--code", type=Path, default=ROOT, help="serve this copy of the portal (an older tree, same data)"
+    )
     args = parser.parse_args()
     if not 1 <= args.seconds <= 60:
         parser.error("--seconds: 1 to 60")
+    if args.reuse:
+        rounds = [round_(args, "as-is")]
+        RESULTS.with_suffix(".reuse.json").write_text(json.dumps(strip(rounds), ensure_ascii=False, indent=1))
+        print(f"results in {RESULTS.with_suffix('.reuse.json')}")
+        return
     subprocess.run(["dropdb", "-h", HOST, "-U", "postgres", "--if-exists", args.database], check=True)
     subprocess.run(["createdb", "-h", HOST, "-U", "postgres", args.database], check=True)
     manage(args, "migrate", "-v0")
     manage(args, "seed_demo")
     load_before = os.getloadavg()[0]
-    rounds = [round_(args, "demo")]
+    rounds = [] if args.city_only else [round_(args, "demo")]
     started = time.monotonic()
     manage(args, "seed_scale", "--allow-production")
     seed_seconds = time.monotonic() - started
@@ -262,7 +318,7 @@ def main() -> None:
                 "server": f"gunicorn gthread, {args.workers} workers x 8 threads, bench.settings (DEBUG off)",
                 "seconds_per_page": args.seconds,
                 "seed_scale_seconds": round(seed_seconds, 1),
-                "rounds": rounds,
+                "rounds": strip(rounds),
             },
             ensure_ascii=False,
             indent=1,
