@@ -29,6 +29,7 @@ from institutions.models import (
     Institution,
     InstitutionEvent,
     InstitutionOccupation,
+    OccupationJudgement,
     PanelMember,
 )
 from portal.admin_readonly import ReadOnlyAdminMixin, ReadOnlyInline
@@ -113,7 +114,16 @@ class ExpertPanelAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("application", "formed_at", "conclusion", "signed_by", "signed_at")
     list_filter = ("conclusion",)
     list_select_related = ("application__school__organisation", "signed_by")
-    readonly_fields = ("application", "formed_by", "formed_at", "conclusion", "signed_by", "signed_at")
+    readonly_fields = (
+        "application",
+        "formed_by",
+        "formed_at",
+        "agreed_by",
+        "agreed_at",
+        "conclusion",
+        "signed_by",
+        "signed_at",
+    )
     inlines = [PanelMemberInline]
 
 
@@ -127,10 +137,18 @@ class PanelMemberAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(Finding)
 class FindingAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
-    list_display = ("panel", "condition", "method", "satisfied", "recorded_by", "recorded_at")
-    list_filter = ("condition", "method", "satisfied")
-    list_select_related = ("panel__application__school__organisation", "recorded_by")
-    readonly_fields = ("panel", "condition", "method", "satisfied", "recorded_by", "recorded_at")
+    list_display = ("panel", "condition", "expert", "met", "recorded_at")
+    list_filter = ("condition", "met")
+    list_select_related = ("panel__application__school__organisation", "expert")
+    readonly_fields = ("panel", "expert", "condition", "methods", "met", "remarks", "recorded_at")
+
+
+@admin.register(OccupationJudgement)
+class OccupationJudgementAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ("panel", "applied", "expert", "sound", "recorded_at")
+    list_filter = ("sound",)
+    list_select_related = ("panel__application__school__organisation", "expert", "applied__occupation")
+    readonly_fields = ("panel", "expert", "applied", "sound", "remarks", "recorded_at")
 
 
 @admin.register(Consent)

@@ -60,6 +60,22 @@ PLAN = {
 }
 
 
+DEMO_METHODS = [
+    [EvaluationMethod.DOCUMENT_REVIEW, EvaluationMethod.MATERIAL_VERIFICATION],
+    [EvaluationMethod.DOCUMENT_REVIEW, EvaluationMethod.QUESTIONING],
+    [EvaluationMethod.SITE_INSPECTION, EvaluationMethod.MATERIAL_VERIFICATION],
+    [EvaluationMethod.EXPERT_ARGUMENT],
+]
+FINDING_REMARKS = {
+    1: "学校类型及办学资质材料齐全，符合条件。",
+    2: "财务、管理制度健全，信用记录良好，生源稳定。",
+    3: "近三年组织学生技能评价经验丰富，需求量较大。",
+    4: "评价服务管理部门、考核站点及音视频监控经现场核验，符合要求。",
+    5: "认定工作制度和质量管控措施完善，承诺接受监督检查。",
+    6: "学校承诺认定活动不以营利为目的。",
+}
+
+
 def _pdf(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, MINIMAL_PDF, content_type="application/pdf")
 
@@ -113,18 +129,20 @@ def build(ctx: DemoContext) -> None:
             continue
         app = services.application_accept(application=app, actor=dept, comment="材料齐全，予以受理。")
         services.panel_form(application=app, actor=centre, experts=experts, lead=experts[0])
-        for condition in Condition.values:
-            for method in EvaluationMethod.values:
-                if stage == "under_evaluation" and condition > 2:
-                    break
-                services.finding_record(
-                    application=app,
-                    actor=experts[1],
-                    condition=condition,
-                    method=method,
-                    satisfied=True,
-                    text="经核查，符合要求。",
-                )
+        services.panel_agree(application=app, actor=dept, comment="同意专家组组成。")
+        # Each expert records their own findings; under evaluation, the third has not yet.
+        for n, expert in enumerate(experts):
+            if stage == "under_evaluation" and n == 2:
+                break
+            services.findings_record(
+                application=app,
+                actor=expert,
+                conditions=[
+                    (condition, DEMO_METHODS[(condition + n) % len(DEMO_METHODS)], True, FINDING_REMARKS[condition])
+                    for condition in Condition.values
+                ],
+                occupations=[(applied.pk, True, "") for applied in app.occupations.all()],
+            )
         if stage == "under_evaluation":
             continue
         services.panel_conclude(

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from institutions.models import (
     ApplicationKind,
     ApplicationStatus,
-    Condition,
     EvaluationBasis,
     EvaluationMethod,
     PanelConclusion,
@@ -206,68 +205,112 @@ class PanelForm(ChoiceWidgetsMixin, forms.Form):
         return data
 
 
-def finding_key(condition: int, method: str) -> str:
-    return f"c{condition}_{method}"
+class FindingsForm(forms.Form):
+    """One expert's own findings: per condition the methods used, met or not, and remarks;
+    per occupation applied for, whether it and its corresponding major are sound.
 
-
-class FindingsForm(BootstrapFormMixin, forms.Form):
-    """One row per condition × method: satisfied yes/no and what the panel found.
-
-    A row left blank is not saved; a half-filled row is an error.
+    A condition left wholly blank is not saved (the expert may come back to it); a half-filled
+    one is an error naming what is missing.
     """
 
-    def __init__(self, *args, findings=(), **kwargs):
+    MET = [("yes", _("符合")), ("no", _("不符合"))]
+    SOUND = [("yes", _("合理")), ("no", _("不合理"))]
+
+    def __init__(self, *args, conditions=(), occupations=(), findings=(), judgements=(), **kwargs):
         super().__init__(*args, **kwargs)
-        existing = {(f.condition, f.method): f for f in findings}
-        self.rows = []
-        for condition in Condition:
-            methods = []
-            for method in EvaluationMethod:
-                key = finding_key(condition.value, method.value)
-                found = existing.get((condition.value, method.value))
-                self.fields[f"{key}_satisfied"] = forms.ChoiceField(
-                    label=_("是否符合"),
-                    required=False,
-                    choices=[("", "—"), ("yes", _("符合")), ("no", _("不符合"))],
-                    initial=("yes" if found.satisfied else "no") if found else "",
-                    widget=forms.Select(attrs={"class": "form-select"}),
-                )
-                self.fields[f"{key}_text"] = forms.CharField(
-                    label=_("评估发现"),
-                    required=False,
-                    initial=found.text if found else "",
-                    widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
-                )
-                methods.append((method, key, found))
-            self.rows.append((condition, methods))
-
-    def __iter__(self):
-        for condition, methods in self.rows:
-            yield (
-                condition,
-                [(method, self[f"{key}_satisfied"], self[f"{key}_text"], found) for method, key, found in methods],
+        mine = {f.condition: f for f in findings}
+        judged = {j.applied_id: j for j in judgements}
+        self.condition_rows = []
+        for answer in conditions:
+            n, found = answer.condition, mine.get(answer.condition)
+            self.fields[f"c{n}_methods"] = forms.MultipleChoiceField(
+                label=_("采用的评估方式"),
+                required=False,
+                choices=EvaluationMethod.choices,
+                initial=found.methods if found else [],
+                widget=forms.CheckboxSelectMultiple,
             )
+            self.fields[f"c{n}_met"] = forms.ChoiceField(
+                label=_("是否符合"),
+                required=False,
+                choices=self.MET,
+                initial=("yes" if found.met else "no") if found else None,
+                widget=forms.RadioSelect,
+            )
+            self.fields[f"c{n}_remarks"] = forms.CharField(
+                label=_("评估意见"),
+                required=False,
+                initial=found.remarks if found else "",
+                widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+            )
+            self.condition_rows.append((answer, n, found))
+        self.occupation_rows = []
+        for applied in occupations:
+            found = judged.get(applied.pk)
+            self.fields[f"o{applied.pk}_sound"] = forms.ChoiceField(
+                label=_("职业（工种）与对应专业是否合理"),
+                required=False,
+                choices=self.SOUND,
+                initial=("yes" if found.sound else "no") if found else None,
+                widget=forms.RadioSelect,
+            )
+            self.fields[f"o{applied.pk}_remarks"] = forms.CharField(
+                label=_("评估意见"),
+                required=False,
+                initial=found.remarks if found else "",
+                widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+            )
+            self.occupation_rows.append((applied, found))
 
-    def filled_rows(self) -> list[tuple[int, str, bool, str]]:
-        rows = []
-        for condition, methods in self.rows:
-            for method, key, _found in methods:
-                satisfied = self.cleaned_data.get(f"{key}_satisfied", "")
-                text = self.cleaned_data.get(f"{key}_text", "").strip()
-                if satisfied and text:
-                    rows.append((condition.value, method.value, satisfied == "yes", text))
-        return rows
+    def conditions(self):
+        for answer, n, found in self.condition_rows:
+            yield answer, self[f"c{n}_methods"], self[f"c{n}_met"], self[f"c{n}_remarks"], found
+
+    def occupations(self):
+        for applied, found in self.occupation_rows:
+            yield applied, self[f"o{applied.pk}_sound"], self[f"o{applied.pk}_remarks"], found
 
     def clean(self):
         data = super().clean()
-        for _condition, methods in self.rows:
-            for _method, key, _found in methods:
-                satisfied, text = data.get(f"{key}_satisfied", ""), data.get(f"{key}_text", "").strip()
-                if satisfied and not text:
-                    self.add_error(f"{key}_text", _("请填写评估发现。"))
-                elif text and not satisfied:
-                    self.add_error(f"{key}_satisfied", _("请选择是否符合。"))
+        for _answer, n, _found in self.condition_rows:
+            methods, met, remarks = data.get(f"c{n}_methods"), data.get(f"c{n}_met"), data.get(f"c{n}_remarks")
+            if not (methods or met or (remarks or "").strip()):
+                continue  # left for later
+            if not methods:
+                self.add_error(f"c{n}_methods", _("请至少选择一种评估方式。"))
+            if not met:
+                self.add_error(f"c{n}_met", _("请选择是否符合。"))
+            if not (remarks or "").strip():
+                self.add_error(f"c{n}_remarks", _("请填写评估意见。"))
+        for applied, _found in self.occupation_rows:
+            sound, remarks = data.get(f"o{applied.pk}_sound"), (data.get(f"o{applied.pk}_remarks") or "").strip()
+            if remarks and not sound:
+                self.add_error(f"o{applied.pk}_sound", _("请选择是否合理。"))
+            if sound == "no" and not remarks:
+                self.add_error(f"o{applied.pk}_remarks", _("判断不合理的，请写明理由。"))
         return data
+
+    def filled(self) -> tuple[list[tuple[int, list[str], bool, str]], list[tuple[int, bool, str]]]:
+        conditions = [
+            (
+                n,
+                self.cleaned_data[f"c{n}_methods"],
+                self.cleaned_data[f"c{n}_met"] == "yes",
+                self.cleaned_data[f"c{n}_remarks"],
+            )
+            for _answer, n, _found in self.condition_rows
+            if self.cleaned_data.get(f"c{n}_met")
+        ]
+        occupations = [
+            (
+                applied.pk,
+                self.cleaned_data[f"o{applied.pk}_sound"] == "yes",
+                self.cleaned_data[f"o{applied.pk}_remarks"],
+            )
+            for applied, _found in self.occupation_rows
+            if self.cleaned_data.get(f"o{applied.pk}_sound")
+        ]
+        return conditions, occupations
 
 
 class ConcludeForm(ChoiceWidgetsMixin, forms.Form):

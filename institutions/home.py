@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from institutions import selectors, services
-from institutions.models import OPEN_STATUSES, ApplicationStatus, Condition, EvaluationMethod, PanelMember
+from institutions.models import OPEN_STATUSES, ApplicationStatus, Condition, PanelMember
 from portal.home import HomeItem, HomePanel
 from portal.models import Role
 
 S = ApplicationStatus
 LIMIT = 6
-FINDINGS_NEEDED = len(Condition.values) * len(EvaluationMethod.values)
+CONDITIONS = len(Condition.values)
 
 
 def _detail(app) -> str:
@@ -68,6 +68,8 @@ def filing_panel(user) -> HomePanel | None:
         items += _school_items(user)
     if user.has_role(Role.COMMISSION_DEPT_OFFICER):
         items += _queue(apps.filter(status=S.SUBMITTED).order_by("submitted_at"), _("待受理"))
+        proposed = apps.filter(status=S.UNDER_EVALUATION, panel__isnull=False, panel__agreed_at__isnull=True)
+        items += _queue(proposed.order_by("pk"), _("待会同确认评估专家组"), "institutions:application_detail")
     if user.has_role(Role.CENTRE_REVIEWER):
         needing_panel = apps.filter(status=S.UNDER_EVALUATION, panel__isnull=True).order_by("pk")
         items += _queue(needing_panel, _("待组建评估专家组"), "institutions:panel_form")
@@ -80,16 +82,20 @@ def filing_panel(user) -> HomePanel | None:
     if user.has_role(Role.EXPERT):
         seats = PanelMember.objects.filter(panel__application=OuterRef("pk"), expert=user, excluded=False)
         mine = (
-            apps.filter(Exists(seats), status=S.UNDER_EVALUATION)
-            .annotate(done=Count("panel__findings", distinct=True), lead=Exists(seats.filter(is_lead=True)))
+            apps.filter(Exists(seats), status=S.UNDER_EVALUATION, panel__agreed_at__isnull=False)
+            .annotate(
+                done=Count("panel__findings", filter=Q(panel__findings__expert=user), distinct=True),
+                judged=Count("panel__findings__condition", distinct=True),
+                lead=Exists(seats.filter(is_lead=True)),
+            )
             .order_by("pk")
         )
         for a in mine[:LIMIT]:
-            if a.done < FINDINGS_NEEDED:
-                url, badge = reverse("institutions:findings", args=[a.pk]), _("记录评估发现")
-                badge = f"{badge} {a.done}/{FINDINGS_NEEDED}"
-            elif a.lead:
+            if a.lead and a.judged >= CONDITIONS:  # every condition judged by the panel
                 url, badge = reverse("institutions:conclude", args=[a.pk]), _("签署评估结论")
+            elif a.done < CONDITIONS:
+                url, badge = reverse("institutions:findings", args=[a.pk]), _("记录评估发现")
+                badge = f"{badge} {a.done}/{CONDITIONS}"
             else:
                 url, badge = _detail(a), _("评估发现已齐全，待组长签署")
             items.append(HomeItem(a.school.name, url, meta=a.get_kind_display(), badge=badge))

@@ -61,6 +61,7 @@ class ApplicationAction(models.TextChoices):
     RETURN = "return", pgettext_lazy("action", "退回修改")
     ACCEPT = "accept", _("受理，进入技术评估")
     FORM_PANEL = "form_panel", _("组建或调整评估专家组")
+    AGREE_PANEL = "agree_panel", _("会同确认评估专家组")
     RECORD_FINDINGS = "record_findings", _("记录评估发现")
     DECLARE_CONFLICT = "declare_conflict", _("申报利益冲突并回避")
     CONCLUDE = "conclude", _("签署评估结论")
@@ -286,9 +287,27 @@ def level_range_label(lowest: int, highest: int) -> str:
 
 
 class ExpertPanel(models.Model):
+    """The panel that evaluates one application (annex §3.2).
+
+    市职鉴中心会同市教委相关职能部门组织技术评估: the centre proposes the panel (``formed_by``) and
+    the commission's functional department agrees to it (``agreed_by``); only an agreed panel
+    records findings. Re-forming the panel asks for agreement again.
+    """
+
     application = models.OneToOneField(FilingApplication, on_delete=models.CASCADE, related_name="panel")
-    formed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    formed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("提议人（市职鉴中心）")
+    )
     formed_at = models.DateTimeField(_("组建时间"), auto_now_add=True)
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("会同确认人（市教委相关职能部门）"),
+    )
+    agreed_at = models.DateTimeField(_("会同确认时间"), null=True, blank=True)
     conclusion = models.CharField(_("评估结论"), max_length=10, choices=PanelConclusion.choices, blank=True)
     opinion = models.TextField(_("评估意见"), blank=True)
     signed_by = models.ForeignKey(
@@ -308,6 +327,10 @@ class ExpertPanel(models.Model):
 
     def __str__(self) -> str:
         return f"{_('评估专家组')} · {self.application}"
+
+    @property
+    def is_agreed(self) -> bool:
+        return self.agreed_at is not None
 
     @property
     def passed(self) -> bool:
@@ -342,27 +365,64 @@ class PanelMember(models.Model):
 
 
 class Finding(models.Model):
-    """What the panel found for one condition by one method."""
+    """One expert's judgement of one condition (annex §3.2): the methods used, met or not, remarks.
+
+    The five methods are the means (采取文件审核、资料核验、专家论证、质询答辩、现场考察等方式), not a
+    grid to fill: the expert ticks those used. Each expert's findings are their own.
+    """
 
     panel = models.ForeignKey(ExpertPanel, on_delete=models.CASCADE, related_name="findings")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("评估专家")
+    )
     condition = models.PositiveSmallIntegerField(_("条件"), choices=Condition.choices)
-    method = models.CharField(_("评估方式"), max_length=30, choices=EvaluationMethod.choices)
-    satisfied = models.BooleanField(_("符合"))
-    text = models.TextField(_("评估发现"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    methods = models.JSONField(_("评估方式"), default=list)  # EvaluationMethod values
+    met = models.BooleanField(_("符合"))
+    remarks = models.TextField(_("评估意见"))
     recorded_at = models.DateTimeField(_("记录时间"), auto_now=True)
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["condition", "method"]
+        ordering = ["condition", "expert_id"]
         verbose_name = _("评估发现")
         verbose_name_plural = _("评估发现")
         constraints = [
-            models.UniqueConstraint(fields=["panel", "condition", "method"], name="one_finding_per_condition_method"),
+            models.UniqueConstraint(fields=["panel", "expert", "condition"], name="one_finding_per_expert_condition"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_condition_display()} · {self.get_method_display()}"
+        return f"{self.get_condition_display()} · {self.expert_id}"
+
+    def method_labels(self) -> list[str]:
+        labels = dict(EvaluationMethod.choices)
+        return [str(labels[m]) for m in self.methods if m in labels]
+
+
+class OccupationJudgement(models.Model):
+    """One expert's judgement whether an occupation applied for, and its corresponding major, are sound."""
+
+    panel = models.ForeignKey(ExpertPanel, on_delete=models.CASCADE, related_name="occupation_judgements")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("评估专家")
+    )
+    applied = models.ForeignKey(
+        AppliedOccupation, on_delete=models.CASCADE, related_name="judgements", verbose_name=_("申报职业（工种）")
+    )
+    sound = models.BooleanField(_("职业（工种）与对应专业合理"))
+    remarks = models.TextField(_("评估意见"), blank=True)
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["applied_id", "expert_id"]
+        verbose_name = _("职业（工种）评估意见")
+        verbose_name_plural = _("职业（工种）评估意见")
+        constraints = [
+            models.UniqueConstraint(fields=["panel", "expert", "applied"], name="one_judgement_per_expert_occupation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.applied_id} · {self.expert_id}"
 
 
 class ConsentBody(models.TextChoices):

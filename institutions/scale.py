@@ -46,7 +46,12 @@ OPEN_CYCLE = (S.DRAFT, S.SUBMITTED, S.RETURNED, S.UNDER_EVALUATION, S.AWAITING_C
 CLOSED = (S.WITHDRAWN, S.EVALUATION_FAILED, S.REFUSED)
 WITH_PANEL = {S.UNDER_EVALUATION, S.EVALUATION_FAILED, S.AWAITING_CONSENT, S.REFUSED, S.CONSENTED, S.FILED}
 CONCLUDED = WITH_PANEL - {S.UNDER_EVALUATION}
-FINDINGS = [(c, m) for c in Condition.values for m in EvaluationMethod.values]
+FINDINGS = list(Condition.values)  # each member judges the conditions in turn
+METHODS = [
+    [EvaluationMethod.DOCUMENT_REVIEW, EvaluationMethod.MATERIAL_VERIFICATION],
+    [EvaluationMethod.EXPERT_ARGUMENT, EvaluationMethod.QUESTIONING],
+    [EvaluationMethod.SITE_INSPECTION],
+]
 STATEMENT = "学校按照通知附件第一条逐项说明：{}（测量数据）"
 
 
@@ -281,6 +286,8 @@ def build(ctx: ScaleContext) -> None:
         size = 5 if i % 4 == 0 else 3
         members = [experts[(i * 3 + k) % len(experts)] for k in range(size)]
         panel = ExpertPanel(application=app, formed_by=centre, formed_at=ctx.moment(formed))
+        if status in CONCLUDED or i % 3:  # the commission's department agreed (annex §3.2)
+            panel.agreed_by, panel.agreed_at = dept, ctx.moment(formed + dt.timedelta(days=1))
         events.append(
             _event(
                 app,
@@ -390,19 +397,22 @@ def build(ctx: ScaleContext) -> None:
         for panel, members, findings_count, status, concluded_on in panel_plans:
             for k, expert in enumerate(members):
                 seats.append(PanelMember(panel=panel, expert=expert, is_lead=k == 0))
-            for n, (condition, method) in enumerate(FINDINGS[:findings_count]):
-                satisfied = not (status == S.EVALUATION_FAILED and condition == Condition.CAPACITY)
-                findings.append(
-                    Finding(
-                        panel=panel,
-                        condition=condition,
-                        method=method,
-                        satisfied=satisfied,
-                        text="符合要求，材料与现场一致。" if satisfied else "考核站点未配备音视频监控，专职人员不足。",
-                        recorded_by=members[n % len(members)],
-                        recorded_at=ctx.moment(concluded_on - dt.timedelta(days=3)),
+            if panel.agreed_at is None:
+                continue
+            for k, expert in enumerate(members):
+                for condition in FINDINGS[: findings_count if k else len(FINDINGS)]:
+                    met = not (status == S.EVALUATION_FAILED and condition == Condition.CAPACITY)
+                    findings.append(
+                        Finding(
+                            panel=panel,
+                            expert=expert,
+                            condition=condition,
+                            methods=METHODS[(condition + k) % len(METHODS)],
+                            met=met,
+                            remarks="符合要求，材料与现场一致。" if met else "考核站点未配备音视频监控，专职人员不足。",
+                            recorded_at=ctx.moment(concluded_on - dt.timedelta(days=3)),
+                        )
                     )
-                )
         PanelMember.objects.bulk_create(seats, batch_size=2000)
         Finding.objects.bulk_create(findings, batch_size=2000)
     ctx.note("events", len(events))

@@ -44,7 +44,7 @@ def application_detail(*, user, pk: int) -> FilingApplication:
 
     return get_object_or_404(
         application_list(user=user)
-        .select_related("declared_by")
+        .select_related("declared_by", "panel__agreed_by", "panel__formed_by")
         .prefetch_related(
             "answers__evidence",
             "occupations__occupation",
@@ -52,7 +52,8 @@ def application_detail(*, user, pk: int) -> FilingApplication:
             "events__actor",
             "consents__decided_by",
             "panel__members__expert",
-            "panel__findings",
+            "panel__findings__expert",
+            "panel__occupation_judgements__expert",
         ),
         pk=pk,
     )

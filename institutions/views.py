@@ -26,7 +26,6 @@ from institutions.models import (
     Condition,
     ConsentBody,
     EvaluationBasis,
-    EvaluationMethod,
     EvidenceFile,
     FilingApplication,
     InstitutionStatus,
@@ -113,9 +112,20 @@ def _action_buttons(application: FilingApplication, user) -> list[dict]:
     return buttons
 
 
-def _findings_grid(panel) -> list[tuple[str, list]]:
-    found = {(f.condition, f.method): f for f in panel.findings.all()} if panel else {}
-    return [(c, [found.get((c.value, m.value)) for m in EvaluationMethod]) for c in Condition]
+def _evaluation(application) -> dict:
+    """Each condition and occupation with every expert's own findings, attributed (prefetched)."""
+    panel = getattr(application, "panel", None)
+    findings = list(panel.findings.all()) if panel else []
+    judgements = list(panel.occupation_judgements.all()) if panel else []
+    return {
+        "conditions": [
+            (answer, [f for f in findings if f.condition == answer.condition]) for answer in application.answers.all()
+        ],
+        "occupations": [
+            (applied, [j for j in judgements if j.applied_id == applied.pk])
+            for applied in application.occupations.all()
+        ],
+    }
 
 
 # --- List and create -------------------------------------------------------------------
@@ -187,8 +197,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "panel": panel,
         "see_evaluation": is_citywide(user) or user.has_role(Role.EXPERT),
         "members": list(panel.members.all()) if panel else [],
-        "grid": _findings_grid(panel),
-        "methods": list(EvaluationMethod),
+        "evaluation": _evaluation(application),
         "consents": [(body, consents.get(body.value)) for body in ConsentBody],
         "events": events,
         "last_return": next((e for e in reversed(events) if e.action == "return"), None),
@@ -364,6 +373,7 @@ ACT_SERVICES: dict[str, Callable] = {
     ),
     "return": lambda app, user, data: services.application_return(application=app, actor=user, comment=data["comment"]),
     "accept": lambda app, user, data: services.application_accept(application=app, actor=user, comment=data["comment"]),
+    "agree_panel": lambda app, user, data: services.panel_agree(application=app, actor=user, comment=data["comment"]),
     "declare_conflict": lambda app, user, data: services.panel_declare_conflict(
         application=app, actor=user, note=data["comment"]
     ),
@@ -439,7 +449,10 @@ def panel_form(request: HttpRequest, pk: int) -> HttpResponse:
             return _refused(request, application, outcome.refusal)
         if outcome.done:
             messages.success(
-                request, _("评估专家组已调整，已通知新增专家。") if panel else _("评估专家组已组建，已通知各位专家。")
+                request,
+                _("评估专家组已调整，待市教委相关职能部门会同确认。")
+                if panel
+                else _("评估专家组已提出，待市教委相关职能部门会同确认。"),
             )
             return redirect("institutions:application_detail", pk=application.pk)
     return render(request, "institutions/panel_form.html", {"application": application, "form": form})
@@ -451,18 +464,31 @@ def findings(request: HttpRequest, pk: int) -> HttpResponse:
     if refused:
         return refused
     panel = application.panel
-    form = forms.FindingsForm(_posted(request), findings=panel.findings.all())
+    form = forms.FindingsForm(
+        _posted(request),
+        conditions=application.answers.all(),
+        occupations=application.occupations.all(),
+        findings=[f for f in panel.findings.all() if f.expert_id == request.user.pk],
+        judgements=[j for j in panel.occupation_judgements.all() if j.expert_id == request.user.pk],
+    )
     if request.method == "POST" and form.is_valid():
-        rows = form.filled_rows()
+        conditions, occupations = form.filled()
         outcome = stepviews.perform(
-            form, lambda: services.findings_record(application=application, actor=request.user, rows=rows)
+            form,
+            lambda: services.findings_record(
+                application=application, actor=request.user, conditions=conditions, occupations=occupations
+            ),
         )
         if outcome.refusal:
             return _refused(request, application, outcome.refusal)
         if outcome.done:
-            messages.success(request, _("已保存%(n)s项评估发现。") % {"n": len(rows)})
+            messages.success(
+                request,
+                _("已保存您的评估发现：%(c)s项条件，%(o)s个职业（工种）。")
+                % {"c": len(conditions), "o": len(occupations)},
+            )
             return redirect("institutions:application_detail", pk=application.pk)
-    context = {"application": application, "form": form, "methods": list(EvaluationMethod)}
+    context = {"application": application, "form": form, "answers": list(application.answers.all())}
     return render(request, "institutions/findings.html", context)
 
 
@@ -487,14 +513,12 @@ def conclude(request: HttpRequest, pk: int) -> HttpResponse:
         if outcome.done:
             messages.success(request, _("评估结论已签署。"))
             return redirect("institutions:application_detail", pk=application.pk)
-    grid = _findings_grid(application.panel)
-    missing = sum(1 for _c, cells in grid for cell in cells if cell is None)
     context = {
         "application": application,
         "form": form,
-        "grid": grid,
-        "methods": list(EvaluationMethod),
-        "missing": missing,
+        "evaluation": _evaluation(application),
+        "gaps": services.evaluation_gaps(application),
+        "objections": services.evaluation_objections(application),
     }
     return render(request, "institutions/conclude.html", context)
 

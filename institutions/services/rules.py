@@ -12,6 +12,7 @@ from institutions.models import (
     InstitutionStatus,
 )
 from portal.models import OccupationKind
+from portal.selectors import major_codes_not_corresponding
 from portal.workflow import TransitionError
 from schools.models import Level, School, SchoolType
 
@@ -86,6 +87,18 @@ def submission_problems(app: FilingApplication) -> list[str]:
             )
         if not majors:
             problems.append(_("%(o)s没有对应的在办专业。") % {"o": name})
+        elif not (occ.is_access_type or occ.kind != OccupationKind.SKILL):
+            # Annex §1.3 院校设有与评价项目相对应的专业: checked against the major–occupation table.
+            unmatched = major_codes_not_corresponding(major_codes=[m.code for m in majors], occupation=occ)
+            if unmatched:
+                listed = "、".join(str(m) for m in majors if m.code in unmatched)
+                problems.append(
+                    _(
+                        "%(o)s与专业%(majors)s不对应（依据专业与职业对应表）。请改选与该职业（工种）对应的专业；"
+                        "如认为对应表有误，请联系市职鉴中心系统管理员核对。"
+                    )
+                    % {"o": name, "majors": listed}
+                )
         if item.basis == EvaluationBasis.NATIONAL_STANDARD and not occ.has_national_standard:
             problems.append(_("%(o)s尚未颁布国家职业技能标准，应选择已备案的评价规范作为评价依据。") % {"o": name})
         if item.basis == EvaluationBasis.SPECIFICATION and occ.has_national_standard:

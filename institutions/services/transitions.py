@@ -30,6 +30,7 @@ from institutions.models import (
     Finding,
     Institution,
     InstitutionOccupation,
+    OccupationJudgement,
     PanelConclusion,
     PanelMember,
 )
@@ -135,6 +136,10 @@ def panel_form(*, application: FilingApplication, actor: User, experts: list[Use
             panel = ExpertPanel(application=app, formed_by=actor)
             record(panel, actor=actor, reason=reason)
             panel.save()
+        elif panel.is_agreed:  # a changed panel is agreed again (annex §3.2: organised together)
+            panel.agreed_by, panel.agreed_at, panel.formed_by = None, None, actor
+            record(panel, actor=actor, reason=reason)
+            panel.save(update_fields=["agreed_by", "agreed_at", "formed_by"])
         members = {m.expert_id: m for m in panel.members.select_for_update()}
         if any(members[e.pk].excluded for e in experts if e.pk in members):
             raise ValidationError(_("已申报利益冲突回避的专家不能再参加本次评估。"))
@@ -167,7 +172,25 @@ def panel_form(*, application: FilingApplication, actor: User, experts: list[Use
                 gettext_lazy("组长：%(lead)s；成员：%(all)s"), lead=str(lead), all="、".join(str(e) for e in experts)
             ),
         )
-        tell(new, app, gettext_lazy("您已受邀参加评价机构备案技术评估"))
+        tell(
+            role_holders(Role.COMMISSION_DEPT_OFFICER),
+            app,
+            gettext_lazy("市职鉴中心已提出评估专家组，请会同确认"),
+        )
+    return panel
+
+
+def panel_agree(*, application: FilingApplication, actor: User, comment: str = "") -> ExpertPanel:
+    """The commission's department agrees to the panel the centre proposed; the experts may then start."""
+    with APPLICATION.step(Action.AGREE_PANEL, application, actor) as app:
+        panel = ExpertPanel.objects.select_for_update().get(application=app)
+        panel.agreed_by, panel.agreed_at = actor, timezone.now()
+        record(panel, actor=actor, reason=stored(gettext_lazy("会同确认评估专家组")))
+        panel.save(update_fields=["agreed_by", "agreed_at"])
+        APPLICATION.note(app, Action.AGREE_PANEL, actor=actor, comment=comment.strip())
+        members = [m.expert for m in panel.members.select_related("expert") if not m.excluded]
+        tell(members, app, gettext_lazy("您已受邀参加评价机构备案技术评估"))
+        tell(role_holders(Role.CENTRE_REVIEWER), app, gettext_lazy("评估专家组已会同确认"), comment)
     return panel
 
 
@@ -190,42 +213,79 @@ def panel_declare_conflict(*, application: FilingApplication, actor: User, note:
     return member
 
 
-def _finding_write(panel: ExpertPanel, actor: User, condition: int, method: str, satisfied: bool, text: str):
-    if condition not in Condition.values or method not in EvaluationMethod.values:
-        raise ValidationError(_("条件或评估方式无效。"))
-    if not text.strip():
-        raise ValidationError(_("请填写评估发现。"))
-    finding, created = Finding.objects.get_or_create(
-        panel=panel,
-        condition=condition,
-        method=method,
-        defaults={"satisfied": satisfied, "text": text.strip(), "recorded_by": actor},
-    )
-    if not created:
-        finding.satisfied, finding.text, finding.recorded_by = satisfied, text.strip(), actor
-        record(finding, actor=actor, reason=stored(gettext_lazy("修改评估发现")))
-        finding.save(update_fields=["satisfied", "text", "recorded_by", "recorded_at"])
-    return finding
+def findings_record(
+    *,
+    application: FilingApplication,
+    actor: User,
+    conditions: list[tuple[int, list[str], bool, str]],
+    occupations: list[tuple[int, bool, str]] = (),
+) -> int:
+    """An expert's own findings, saved together or not at all (annex §3.2).
 
-
-def finding_record(
-    *, application: FilingApplication, actor: User, condition: int, method: str, satisfied: bool, text: str
-) -> Finding:
+    ``conditions``: (condition, methods used, met, remarks); the methods are the means the expert
+    used (文件审核、资料核验、专家论证、质询答辩、现场考察等方式), at least one.
+    ``occupations``: (applied occupation id, sound, remarks): is the occupation, with its
+    corresponding major, sound.
+    """
     with APPLICATION.step(Action.RECORD_FINDINGS, application, actor) as app:
-        return _finding_write(app.panel, actor, condition, method, satisfied, text)
+        panel = app.panel
+        reason = stored(gettext_lazy("记录评估发现"))
+        for condition, methods, met, remarks in conditions:
+            if condition not in Condition.values:
+                raise ValidationError(_("条件无效。"))
+            label = _("条件%(n)s") % {"n": condition}
+            methods = [m for m in EvaluationMethod.values if m in set(methods)]
+            if not methods:
+                raise ValidationError(_("%(c)s：请至少选择一种评估方式。") % {"c": label})
+            if not remarks.strip():
+                raise ValidationError(_("%(c)s：请填写评估意见。") % {"c": label})
+            finding = Finding.objects.filter(panel=panel, expert=actor, condition=condition).first()
+            finding = finding or Finding(panel=panel, expert=actor, condition=condition)
+            finding.methods, finding.met, finding.remarks = methods, met, remarks.strip()
+            record(finding, actor=actor, reason=reason)
+            finding.save()
+        applied = {a.pk: a for a in app.occupations.select_related("occupation")}
+        for applied_id, sound, remarks in occupations:
+            if applied_id not in applied:
+                raise ValidationError(_("申报职业（工种）无效。"))
+            if not sound and not remarks.strip():
+                raise ValidationError(
+                    _("「%(o)s」：判断不合理的，请写明理由。") % {"o": applied[applied_id].occupation}
+                )
+            judgement = OccupationJudgement.objects.filter(panel=panel, expert=actor, applied_id=applied_id).first()
+            judgement = judgement or OccupationJudgement(panel=panel, expert=actor, applied_id=applied_id)
+            judgement.sound, judgement.remarks = sound, remarks.strip()
+            record(judgement, actor=actor, reason=reason)
+            judgement.save()
+    return len(conditions) + len(occupations)
 
 
-def findings_record(*, application: FilingApplication, actor: User, rows: list[tuple[int, str, bool, str]]) -> int:
-    """A page of findings (condition, method, satisfied, text), saved together or not at all."""
-    with APPLICATION.step(Action.RECORD_FINDINGS, application, actor) as app:
-        for condition, method, satisfied, text in rows:
-            _finding_write(app.panel, actor, condition, method, satisfied, text)
-    return len(rows)
+def evaluation_gaps(app: FilingApplication) -> list[str]:
+    """What the panel has not yet judged: a condition or an occupation without any finding."""
+    panel = app.panel
+    judged = set(panel.findings.values_list("condition", flat=True))
+    gaps = [_("条件%(n)s尚无评估发现。") % {"n": c} for c in Condition.values if c not in judged]
+    judged_occ = set(panel.occupation_judgements.values_list("applied_id", flat=True))
+    gaps += [
+        _("「%(o)s」尚无是否合理的评估意见。") % {"o": a.occupation}
+        for a in app.occupations.select_related("occupation")
+        if a.pk not in judged_occ
+    ]
+    return gaps
 
 
-def missing_findings(panel: ExpertPanel) -> list[tuple[int, str]]:
-    done = set(panel.findings.values_list("condition", "method"))
-    return [(c, m) for c in Condition.values for m in EvaluationMethod.values if (c, m) not in done]
+def evaluation_objections(app: FilingApplication) -> list[str]:
+    """Every judgement of 'not met' or 'not sound', with the expert who made it."""
+    panel = app.panel
+    out = [
+        _("条件%(n)s被%(e)s评估为不符合：%(r)s") % {"n": f.condition, "e": f.expert, "r": f.remarks}
+        for f in panel.findings.select_related("expert").filter(met=False)
+    ]
+    out += [
+        _("「%(o)s」被%(e)s评估为不合理：%(r)s") % {"o": j.applied.occupation, "e": j.expert, "r": j.remarks}
+        for j in panel.occupation_judgements.select_related("expert", "applied__occupation").filter(sound=False)
+    ]
+    return out
 
 
 def panel_conclude(*, application: FilingApplication, actor: User, passed: bool, opinion: str) -> ExpertPanel:
@@ -233,10 +293,14 @@ def panel_conclude(*, application: FilingApplication, actor: User, passed: bool,
         raise ValidationError(_("请填写专家组评估意见。"))
     with APPLICATION.step(Action.CONCLUDE, application, actor) as app:
         panel = ExpertPanel.objects.select_for_update().get(application=app)
-        missing = missing_findings(panel)
-        if missing:
+        gaps = evaluation_gaps(app)
+        if gaps:
+            raise TransitionError(gaps)
+        objections = evaluation_objections(app) if passed else []
+        if objections:
+            # A pass needs every condition met and every occupation sound; else conclude "fail".
             raise TransitionError(
-                _("还有%(n)s项评估发现未记录（六项条件 × 五种评估方式均须记录）。") % {"n": len(missing)}
+                [_("有条件被评估为不符合或职业（工种）被评估为不合理，不能签署“通过”："), *objections]
             )
         panel.conclusion = PanelConclusion.PASS if passed else PanelConclusion.FAIL
         panel.opinion, panel.signed_by, panel.signed_at = opinion.strip(), actor, timezone.now()

@@ -101,6 +101,21 @@ def panel_formed(application: FilingApplication) -> list[str]:
     return panel_not_signed(application)
 
 
+def panel_awaiting_agreement(application: FilingApplication) -> list[str]:
+    problems = panel_formed(application)
+    if not problems and application.panel.is_agreed:
+        problems = [gettext_lazy("评估专家组已会同确认。")]
+    return problems
+
+
+def panel_agreed(application: FilingApplication) -> list[str]:
+    """Annex §3.2: the centre and the commission's department organise the evaluation together."""
+    problems = panel_formed(application)
+    if not problems and not application.panel.is_agreed:
+        problems = [gettext_lazy("评估专家组尚待市教委相关职能部门会同确认。")]
+    return problems
+
+
 # --- The filing application -------------------------------------------------------------
 
 APPLICATION = Workflow(
@@ -157,11 +172,22 @@ APPLICATION = Workflow(
             guard=panel_not_signed,
         ),
         Transition(
+            A.AGREE_PANEL,
+            A.AGREE_PANEL.label,
+            frozenset({S.UNDER_EVALUATION}),
+            has_role(Role.COMMISSION_DEPT_OFFICER),
+            guard=panel_awaiting_agreement,
+            hint=gettext_lazy(
+                "技术评估由市职鉴中心会同市教委相关职能部门组织（附件第三条第（二）项）。"
+                "确认后专家即可记录评估发现；如有意见，请与市职鉴中心沟通调整专家组。"
+            ),
+        ),
+        Transition(
             A.RECORD_FINDINGS,
             A.RECORD_FINDINGS.label,
             frozenset({S.UNDER_EVALUATION}),
             panel_member,
-            guard=panel_formed,
+            guard=panel_agreed,
         ),
         Transition(
             A.DECLARE_CONFLICT,
@@ -178,7 +204,7 @@ APPLICATION = Workflow(
             A.CONCLUDE.label,
             frozenset({S.UNDER_EVALUATION}),
             panel_lead,
-            guard=panel_formed,
+            guard=panel_agreed,
         ),
         Transition(
             A.CONSENT,

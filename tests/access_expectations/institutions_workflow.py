@@ -77,10 +77,7 @@ OUT_OF_SCOPE = {
 # "consented_application" awaiting confirmation (the people expert led its panel too).
 CONTACT = {"contact_name": "李老师", "contact_phone": "13800000000"}
 STATEMENT = {"statement": "补充后的情况说明"}
-FINDING = {
-    f"c1_{EvaluationMethod.DOCUMENT_REVIEW}_satisfied": "yes",
-    f"c1_{EvaluationMethod.DOCUMENT_REVIEW}_text": "材料齐全，符合要求",
-}
+FINDING = {"c1_methods": [EvaluationMethod.DOCUMENT_REVIEW], "c1_met": "yes", "c1_remarks": "材料齐全，符合要求"}
 CONFIRM = {
     "ministry_report_ref": "人社鉴备〔2026〕99号",
     "ministry_reported_on": "2026-11-20",
@@ -157,6 +154,9 @@ POST_EXPECTATIONS = {
             data={"comment": "曾在该校任职"},
         ),
         Post("evaluated_consent", _for(403, set(), **{HR: 409, COMMISSION: 409, **OTHER}), data={"agreed": "yes"}),
+        # The department agrees to the panel the centre proposed (annex §3.2); once only.
+        Post("proposed_agree_panel", _for(Writes(302), {DEPT}, **OTHER), data={"comment": "同意"}),
+        Post("evaluated_agree_panel", _for(403, set(), **{DEPT: 409, **OTHER}), data={"comment": "同意"}),
         Post("application_unknown_step", _for(404, SCHOOL_VIEWERS | {EXPERT}), note="no such step"),
     ],
     "institutions:panel_form": [
@@ -168,7 +168,7 @@ POST_EXPECTATIONS = {
         Post("consented_application", _for(403, set(), **{EXPERT: 409}), data=FINDING),
     ],
     "institutions:conclude": [
-        # The lead may sign, but not before the 30 findings are in: refused by state, nothing written.
+        # The lead may sign, but not before every condition is judged: refused by state, nothing written.
         Post("evaluated_application", _for(403, set(), **{EXPERT: 409}), data=SIGN),
         Post("consented_application", _for(403, set(), **{EXPERT: 409}), data=SIGN),
     ],
@@ -218,6 +218,9 @@ def build_objects(objects, people) -> dict:
     # Two more schools for the centre's pages: one accepted without a panel, one consented.
     accepted = _cast(factories.school(district_code="310104"), people).under_evaluation()
     consented = _cast(factories.school(district_code="310104"), people).consented()
+    proposing = _cast(factories.school(district_code="310104"), people)
+    proposed = proposing.under_evaluation()
+    services.panel_form(application=proposed, actor=proposing.centre, experts=proposing.experts, lead=proposing.lead)
 
     evidence = returned.answers.get(condition=1).evidence.first()
     panel_experts = [people[Role.EXPERT], factories.user(Role.EXPERT), factories.user(Role.EXPERT)]
@@ -232,6 +235,8 @@ def build_objects(objects, people) -> dict:
         "returned_accept": {"pk": returned.pk, "action": "accept"},
         "evaluated_declare_conflict": {"pk": evaluated.pk, "action": "declare_conflict"},
         "evaluated_consent": {"pk": evaluated.pk, "action": "consent"},
+        "proposed_agree_panel": {"pk": proposed.pk, "action": "agree_panel"},
+        "evaluated_agree_panel": {"pk": evaluated.pk, "action": "agree_panel"},
         "application_unknown_step": {"pk": returned.pk, "action": "approve"},
         "application": returned,
         "application_condition": {"pk": returned.pk, "condition": 1},

@@ -127,7 +127,7 @@ def test_application_goes_from_draft_to_the_public_directory(
     browser_context_factory, artifacts_dir, evidence_pdf, tmp_path
 ):
     school = factories.school(name="浦江智能制造职业技术学院")
-    major = factories.major(school, code="460104", name="智能焊接技术", level=TrainingLevel.HIGHER)
+    major = factories.major(school, code="460110", name="智能焊接技术", level=TrainingLevel.HIGHER)
     staff = named(factories.user(Role.SCHOOL_STAFF, organisation=school.organisation, password=PASSWORD), "林晓雯")
     dept = named(factories.user(Role.COMMISSION_DEPT_OFFICER, password=PASSWORD), "周立群")
     centre = named(factories.user(Role.CENTRE_REVIEWER, password=PASSWORD), "陈思远")
@@ -215,32 +215,45 @@ def test_application_goes_from_draft_to_the_public_directory(
     page.select_option("#id_lead", value=str(lead.pk))
     page.get_by_role("button", name="组建专家组").click()
     page.wait_for_url(f"**/institutions/{app.pk}/")
-    expect(page.locator("main .alert-success")).to_contain_text("评估专家组已组建，已通知各位专家。")
+    expect(page.locator("main .alert-success")).to_contain_text("待市教委相关职能部门会同确认")
     members = page.locator("[data-testid=panel-members]")
     for expert in experts:
         expect(members).to_contain_text(expert.full_name)
     expect(members).to_contain_text(f"{lead.full_name} · 组长")
+    expect(page.locator("[data-testid=panel-agreement]")).to_contain_text("待市教委相关职能部门会同确认")
     page.context.close()
 
-    # --- 4. An expert records all 30 findings; the lead signs the conclusion.
+    # --- 3b. The commission's department agrees to the panel (市职鉴中心会同市教委相关职能部门).
+    page = log_in(browser_context_factory, dept)
+    open_application(page, app)
+    click_action(page, "agree_panel")
+    page.fill("#id_comment", "同意专家组组成。")
+    confirm_step(page, app, "agree_panel")
+    expect(page.locator("[data-testid=panel-agreement]")).to_contain_text(f"{dept.full_name} 于")
+    page.context.close()
+
+    # --- 4. An expert records their own findings: methods used, met or not, remarks; the occupation.
     page = log_in(browser_context_factory, recorder)
     open_application(page, app)
     expect_status(page, S.UNDER_EVALUATION)
     expect(page.locator("[data-testid=actions] [data-action=conclude]")).to_have_count(0)  # not the lead
     click_action(page, "record_findings")
     expect(page.locator("h1")).to_have_text(label("record_findings"))
-    expect(page.locator("select[name$=_satisfied]")).to_have_count(30)
+    expect(page.locator("input[name$=_met][value=yes]")).to_have_count(6)
     for condition in Condition:
-        for method in EvaluationMethod:
-            key = f"c{condition.value}_{method.value}"
-            page.select_option(f"select[name={key}_satisfied]", "yes")
-            page.fill(f"textarea[name={key}_text]", f"条件{condition.value}经{method.label}，符合要求。")
-    page.get_by_role("button", name="保存评估发现").click()
+        n = condition.value
+        page.check(f"input[name=c{n}_methods][value={EvaluationMethod.DOCUMENT_REVIEW}]")
+        page.check(f"input[name=c{n}_methods][value={EvaluationMethod.SITE_INSPECTION}]")
+        page.check(f"input[name=c{n}_met][value=yes]")
+        page.fill(f"textarea[name=c{n}_remarks]", f"条件{n}经文件审核和现场考察，符合要求。")
+    page.check("input[name$=_sound][value=yes]")
+    page.get_by_role("button", name="保存我的评估发现").click()
     page.wait_for_url(f"**/institutions/{app.pk}/")
-    expect(page.locator("main .alert-success")).to_contain_text("已保存30项评估发现。")
+    expect(page.locator("main .alert-success")).to_contain_text("6项条件，1个职业（工种）")
     grid = page.locator("[data-testid=findings-grid]")
-    expect(grid.locator(".badge.text-bg-success")).to_have_count(30)
-    expect(grid).not_to_contain_text("未记录")
+    expect(grid.locator(".badge.text-bg-success")).to_have_count(7)
+    expect(grid).to_contain_text(recorder.full_name)
+    expect(grid).not_to_contain_text("尚无评估发现")
     page.context.close()
 
     page = log_in(browser_context_factory, lead)
@@ -248,7 +261,7 @@ def test_application_goes_from_draft_to_the_public_directory(
     click_action(page, "conclude")
     expect(page.locator("h1")).to_have_text(label("conclude"))
     expect(page.locator("main .alert-warning")).to_have_count(0)  # nothing missing
-    expect(page.locator("[data-testid=findings-summary] .text-success")).to_have_count(30)
+    expect(page.locator("[data-testid=findings-summary] .badge.text-bg-success")).to_have_count(7)
     page.get_by_label("通过", exact=True).check()
     page.fill("#id_opinion", "该校具备职业技能等级评价机构条件，同意通过技术评估。")
     page.get_by_role("button", name="签署", exact=True).click()

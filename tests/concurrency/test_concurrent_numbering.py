@@ -107,7 +107,9 @@ def test_concurrent_double_submit_moves_the_application_once():
     cast = Cast(factories.school())
     app = cast.draft()
 
-    results = run_together([lambda: services.application_submit(application=app, actor=cast.staff, declared=True).pk] * 2)
+    results = run_together(
+        [lambda: services.application_submit(application=app, actor=cast.staff, declared=True).pk] * 2
+    )
     kinds = sorted(kind for kind, _ in results)
     assert kinds == ["error", "ok"], results
     error = next(value for kind, value in results if kind == "error")

@@ -24,6 +24,25 @@ def welder() -> Occupation:
     return Occupation.objects.get(code="6-18-02-04", work_type="")
 
 
+def corresponding_major(school, occupation):
+    """A major of ``school`` that the major–occupation table says corresponds to ``occupation``."""
+    from portal.models import CatalogueMajor
+    from schools.models import Major, SchoolType, TrainingLevel
+
+    secondary = school.school_type == SchoolType.SECONDARY
+    candidates = CatalogueMajor.objects.filter(occupations__occupation_code=occupation.code, is_active=True)
+    ranked = sorted(candidates, key=lambda m: ((m.level == TrainingLevel.SECONDARY) != secondary, m.code))
+    if not ranked:  # e.g. an access-type occupation: no major corresponds
+        return factories.major(school)
+    chosen = ranked[0]
+    major, _created = Major.objects.get_or_create(
+        school=school,
+        code=chosen.code,
+        defaults={"name": chosen.name, "training_level": chosen.level},
+    )
+    return major
+
+
 class Cast:
     """One user per part of the lifecycle, for one school."""
 
@@ -61,7 +80,7 @@ class Cast:
                 application=app, actor=self.staff, condition=condition, statement=f"条件{condition}的情况说明"
             )
             services.evidence_add(application=app, actor=self.staff, condition=condition, upload=pdf())
-        major = major or factories.major(self.school)
+        major = major or corresponding_major(self.school, occupation or welder())
         services.occupation_add(
             application=app,
             actor=self.staff,
@@ -82,21 +101,28 @@ class Cast:
         return services.application_accept(application=app, actor=self.dept)
 
     def with_panel(self, **kwargs) -> FilingApplication:
+        """The centre proposes the panel and the commission's department agrees (annex §3.2)."""
         app = self.under_evaluation(**kwargs)
         services.panel_form(application=app, actor=self.centre, experts=self.experts, lead=self.lead)
+        services.panel_agree(application=app, actor=self.dept)
         return app
 
-    def record_all_findings(self, app, satisfied: bool = True) -> None:
-        for condition in Condition.values:
-            for method in EvaluationMethod.values:
-                services.finding_record(
-                    application=app,
-                    actor=self.experts[1],
-                    condition=condition,
-                    method=method,
-                    satisfied=satisfied,
-                    text="符合要求" if satisfied else "不符合",
+    def record_all_findings(self, app, satisfied: bool = True, expert=None) -> None:
+        """One expert (the second, unless named) judges every condition and occupation."""
+        services.findings_record(
+            application=app,
+            actor=expert or self.experts[1],
+            conditions=[
+                (
+                    condition,
+                    [EvaluationMethod.DOCUMENT_REVIEW, EvaluationMethod.SITE_INSPECTION],
+                    satisfied,
+                    "符合要求" if satisfied else "不符合",
                 )
+                for condition in Condition.values
+            ],
+            occupations=[(applied.pk, True, "") for applied in app.occupations.all()],
+        )
 
     def awaiting_consent(self, **kwargs) -> FilingApplication:
         app = self.with_panel(**kwargs)

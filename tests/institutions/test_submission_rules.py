@@ -171,12 +171,12 @@ def test_majors_of_another_school_cannot_be_attached():
 def test_rule_level_cap_follows_the_majors_approved_training_level():
     """Annex §1.3 按照教育行政部门批准的专业培养层次: a 中职 major in a higher-vocational school stops at 四级."""
     cast = Cast(factories.school(school_type=SchoolType.INDEPENDENT_HIGHER))
-    secondary_major = factories.major(cast.school, level="secondary", name="机电技术应用")
+    secondary_major = factories.major(cast.school, code="660104", level="secondary", name="焊接技术应用")
     messages = refused(cast, cast.draft(level=Level.LEVEL_3, major=secondary_major))
     assert any("为中职专业，最高可评价四级/中级工" in m for m in messages)
     # The same school with the same 中职 major may ask for 四级 …
     cast2 = Cast(factories.school(school_type=SchoolType.INDEPENDENT_HIGHER))
-    major2 = factories.major(cast2.school, level="secondary", name="机电技术应用")
+    major2 = factories.major(cast2.school, code="660104", level="secondary", name="焊接技术应用")
     assert cast2.submitted(level=Level.LEVEL_4, major=major2).status == ApplicationStatus.SUBMITTED
     # … and with a 高职 major, 三级.
     assert Cast(factories.school()).submitted(level=Level.LEVEL_3).status == ApplicationStatus.SUBMITTED
@@ -191,3 +191,14 @@ def test_rule_a_published_national_standard_must_be_used():
         cast, cast.draft(occupation=electrician, basis=EvaluationBasis.SPECIFICATION, spec_ref="沪人社职规〔2025〕7号")
     )
     assert any("已颁布国家职业技能标准" in m and "不能使用自主开发的评价规范" in m for m in messages)
+
+
+def test_rule_the_major_must_correspond_to_the_occupation():
+    """Annex §1.3 院校设有与评价项目相对应的专业: checked against the major–occupation table."""
+    cast = Cast(factories.school())
+    unrelated = factories.major(cast.school, code="530701", name="电子商务")
+    messages = refused(cast, cast.draft(major=unrelated))
+    assert any("与专业530701 电子商务不对应" in m for m in messages)
+    welding = factories.major(Cast(factories.school()).school, code="460110", name="智能焊接技术")
+    cast2 = Cast(welding.school)
+    assert cast2.submitted(major=welding).status == ApplicationStatus.SUBMITTED

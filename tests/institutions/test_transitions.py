@@ -125,6 +125,7 @@ def test_when_the_lead_declares_a_conflict_the_centre_names_a_new_lead_and_adds_
     assert panel.lead == cast.experts[1]
     assert app.pk in set(selectors.application_list(user=newcomer).values_list("pk", flat=True))
     assert app.pk not in set(selectors.application_list(user=cast.lead).values_list("pk", flat=True))
+    services.panel_agree(application=app, actor=cast.dept)  # a changed panel is agreed again
     cast.record_all_findings(app)
     services.panel_conclude(application=app, actor=cast.experts[1], passed=True, opinion="具备条件")
     app.refresh_from_db()
@@ -155,17 +156,15 @@ def test_a_declared_conflict_of_interest_excludes_the_expert(cast):
     assert member.excluded and member.conflict_note == "曾在该校兼职任教"
     assert app.pk not in set(selectors.application_list(user=conflicted).values_list("pk", flat=True))
     with pytest.raises(PermissionDenied):
-        services.finding_record(
-            application=app, actor=conflicted, condition=1, method="document_review", satisfied=True, text="x"
-        )
+        services.findings_record(application=app, actor=conflicted, conditions=[(1, ["document_review"], True, "x")])
 
 
-def test_findings_are_recorded_per_condition_and_method_and_the_lead_signs(cast):
+def test_findings_are_recorded_per_condition_and_the_lead_signs(cast):
     app = cast.with_panel()
-    with pytest.raises(TransitionError):  # 30 findings are needed first
+    with pytest.raises(TransitionError):  # every condition and occupation must be judged first
         services.panel_conclude(application=app, actor=cast.lead, passed=True, opinion="通过")
     cast.record_all_findings(app)
-    assert Finding.objects.filter(panel=app.panel).count() == 30
+    assert Finding.objects.filter(panel=app.panel).count() == 6
     with pytest.raises(PermissionDenied):  # not the lead
         services.panel_conclude(application=app, actor=cast.experts[1], passed=True, opinion="通过")
     services.panel_conclude(application=app, actor=cast.lead, passed=True, opinion="具备条件")
@@ -280,11 +279,11 @@ def test_directory_suspend_restore_remove_and_renew(cast):
 
 def test_a_page_of_findings_is_saved_whole_or_not_at_all(cast):
     app = cast.with_panel()
-    rows = [(1, "document_review", True, "符合"), (2, "site_inspection", True, "  ")]
+    rows = [(1, ["document_review"], True, "符合"), (2, ["site_inspection"], True, "  ")]
     with pytest.raises(ValidationError):
-        services.findings_record(application=app, actor=cast.experts[1], rows=rows)
+        services.findings_record(application=app, actor=cast.experts[1], conditions=rows)
     assert not Finding.objects.filter(panel=app.panel).exists()
-    assert services.findings_record(application=app, actor=cast.experts[1], rows=rows[:1]) == 1
+    assert services.findings_record(application=app, actor=cast.experts[1], conditions=rows[:1]) == 1
 
 
 def test_rule_site_sequence_is_allotted_by_the_hr_authority_never_counted_from_one(cast, settings):
@@ -340,3 +339,89 @@ def test_rule_the_six_conditions_are_stored_verbatim_from_the_notice(cast):
     assert len(answers) == 6
     for answer in answers:
         assert answer.condition_text and answer.condition_text in notice, answer.condition
+
+
+# --- Technical evaluation as the notice says it (annex §3.2) --------------------------------
+
+
+def test_rule_technical_evaluation_is_organised_by_the_centre_together_with_the_department(cast):
+    """市职鉴中心会同市教委相关职能部门组织技术评估: the centre proposes, the department agrees."""
+    app = cast.under_evaluation()
+    services.panel_form(application=app, actor=cast.centre, experts=cast.experts, lead=cast.lead)
+    with pytest.raises(TransitionError, match="会同确认"):  # no findings before the department agrees
+        cast.record_all_findings(app)
+    with pytest.raises(PermissionDenied):  # the centre cannot agree to its own proposal
+        services.panel_agree(application=app, actor=cast.centre)
+    services.panel_agree(application=app, actor=cast.dept, comment="同意")
+    panel = type(app.panel).objects.get(application=app)
+    assert panel.formed_by == cast.centre and panel.agreed_by == cast.dept and panel.agreed_at is not None
+    assert app.events.filter(action="agree_panel", actor=cast.dept).exists()
+    with pytest.raises(TransitionError):  # once is enough
+        services.panel_agree(application=app, actor=cast.dept)
+    cast.record_all_findings(app)
+    # Re-forming the panel asks for the department's agreement again.
+    services.panel_form(application=app, actor=cast.centre, experts=cast.experts, lead=cast.experts[2])
+    panel.refresh_from_db()
+    assert panel.agreed_at is None
+
+
+def test_rule_each_experts_findings_are_kept_and_attributed(cast):
+    """Each expert's findings are their own: a second expert's save never overwrites the first's."""
+    app = cast.with_panel()
+    first, second = cast.experts[1], cast.experts[2]
+    services.findings_record(
+        application=app, actor=first, conditions=[(4, ["site_inspection"], False, "监控设备未安装")]
+    )
+    services.findings_record(
+        application=app,
+        actor=second,
+        conditions=[(4, ["document_review", "material_verification"], True, "材料显示已采购监控设备")],
+    )
+    rows = {f.expert_id: f for f in app.panel.findings.filter(condition=4)}
+    assert set(rows) == {first.pk, second.pk}
+    assert (rows[first.pk].met, rows[first.pk].methods, rows[first.pk].remarks) == (
+        False,
+        ["site_inspection"],
+        "监控设备未安装",
+    )
+    assert rows[second.pk].met is True and rows[second.pk].methods == ["document_review", "material_verification"]
+    with pytest.raises(ValidationError, match="至少选择一种评估方式"):
+        services.findings_record(application=app, actor=first, conditions=[(1, [], True, "符合")])
+
+
+def test_rule_a_pass_is_refused_while_any_condition_is_judged_not_met(cast):
+    app = cast.with_panel()
+    cast.record_all_findings(app)
+    services.findings_record(
+        application=app, actor=cast.experts[2], conditions=[(4, ["site_inspection"], False, "考场未配音视频监控")]
+    )
+    with pytest.raises(TransitionError) as exc:
+        services.panel_conclude(application=app, actor=cast.lead, passed=True, opinion="通过")
+    assert any("条件4" in m and "不符合" in m and str(cast.experts[2]) in m for m in exc.value.messages)
+    app.refresh_from_db()
+    assert app.status == S.UNDER_EVALUATION
+    services.panel_conclude(application=app, actor=cast.lead, passed=False, opinion="条件4不符合")
+    app.refresh_from_db()
+    assert app.status == S.EVALUATION_FAILED
+
+
+def test_rule_the_panel_judges_each_occupation_and_its_major(cast):
+    app = cast.with_panel()
+    applied = app.occupations.get()
+    services.findings_record(
+        application=app,
+        actor=cast.experts[1],
+        conditions=[(c, ["document_review"], True, "符合") for c in range(1, 7)],
+    )
+    with pytest.raises(TransitionError) as exc:  # the occupation has not been judged yet
+        services.panel_conclude(application=app, actor=cast.lead, passed=True, opinion="通过")
+    assert any("是否合理" in m for m in exc.value.messages)
+    with pytest.raises(ValidationError, match="写明理由"):
+        services.findings_record(
+            application=app, actor=cast.experts[2], conditions=[], occupations=[(applied.pk, False, "")]
+        )
+    services.findings_record(
+        application=app, actor=cast.experts[2], conditions=[], occupations=[(applied.pk, False, "专业与工种不对应")]
+    )
+    with pytest.raises(TransitionError, match="不能签署"):
+        services.panel_conclude(application=app, actor=cast.lead, passed=True, opinion="通过")

@@ -21,7 +21,7 @@ from institutions.models import (
 from portal.models import Role
 from tests import factories
 from tests.conftest import client_for
-from tests.institutions.builders import MINIMAL_PDF, Cast, pdf, welder
+from tests.institutions.builders import MINIMAL_PDF, Cast, corresponding_major, pdf, welder
 
 pytestmark = pytest.mark.django_db
 S = ApplicationStatus
@@ -118,7 +118,7 @@ def test_a_refusal_raised_by_the_service_is_a_409_with_its_message(cast):
         reverse("institutions:conclude", args=[app.pk]), {"conclusion": "pass", "opinion": "具备条件"}
     )
     assert response.status_code == 409
-    assert "还有30项评估发现未记录" in response.content.decode()
+    assert "条件1尚无评估发现。" in response.content.decode()
     assert FilingApplication.objects.get(pk=app.pk).status == S.UNDER_EVALUATION
 
 
@@ -234,7 +234,7 @@ def test_a_filing_runs_from_draft_to_receipt_through_the_pages(cast, django_capt
         url = reverse("institutions:condition_edit", args=[app.pk, condition])
         staff.post(url, {"part": "statement", "statement": f"条件{condition}说明"})
         staff.post(url, {"part": "evidence", "files": [pdf()]})
-    major = factories.major(cast.school)
+    major = corresponding_major(cast.school, welder())
     page = staff.get(reverse("institutions:occupation_add", args=[app.pk])).content.decode()
     # Every active catalogue entry is listed, those that cannot be applied for with the reason.
     assert "准入类职业资格，不能申报" in page and "非技能类职业，不能申报" in page and major.name in page
@@ -269,14 +269,18 @@ def test_a_filing_runs_from_draft_to_receipt_through_the_pages(cast, django_capt
 
     member = client_for(cast.experts[1])
     findings_url = reverse("institutions:findings", args=[app.pk])
-    half = {"c1_document_review_satisfied": "yes"}  # no text: refused
+    assert member.get(findings_url).status_code == 409  # the department has not agreed to the panel yet
+    assert dept.post(act_url(app, "agree_panel"), {"comment": "同意"}).status_code == 302
+    half = {"c1_met": "yes", "c1_remarks": "符合"}  # no method ticked: refused, what was typed kept
     response = member.post(findings_url, half)
-    assert response.status_code == 200 and "请填写评估发现。" in response.content.decode()
-    data = {}
+    assert response.status_code == 200 and "请至少选择一种评估方式。" in response.content.decode()
+    assert "符合</textarea>" in response.content.decode()
+    applied = app.occupations.get()
+    data = {f"o{applied.pk}_sound": "yes"}
     for condition in Condition.values:
-        for method in EvaluationMethod.values:
-            data[f"c{condition}_{method}_satisfied"] = "yes"
-            data[f"c{condition}_{method}_text"] = "符合"
+        data[f"c{condition}_methods"] = [EvaluationMethod.DOCUMENT_REVIEW, EvaluationMethod.SITE_INSPECTION]
+        data[f"c{condition}_met"] = "yes"
+        data[f"c{condition}_remarks"] = "符合"
     assert member.post(findings_url, data).status_code == 302
     lead = client_for(cast.lead)
     response = lead.post(
@@ -351,7 +355,9 @@ def test_the_detail_page_keeps_a_constant_number_of_queries_as_findings_and_even
         services.application_submit(application=big, actor=other.staff, declared=True)
     services.application_accept(application=big, actor=other.dept)
     services.panel_form(application=big, actor=cast.centre, experts=cast.experts, lead=cast.lead)
-    other.record_all_findings(big)
+    services.panel_agree(application=big, actor=other.dept)
+    for expert in cast.experts:  # every expert's own findings
+        other.record_all_findings(big, expert=expert)
 
     for user in (cast.centre, cast.lead):
         client = client_for(user)
@@ -366,6 +372,8 @@ def test_the_home_page_shows_what_waits_for_each_role(cast):
     services.application_accept(application=submitted, actor=cast.dept)
     assert "待组建评估专家组" in client_for(cast.centre).get("/").content.decode()
     services.panel_form(application=submitted, actor=cast.centre, experts=cast.experts, lead=cast.lead)
+    assert "待会同确认评估专家组" in client_for(cast.dept).get("/").content.decode()
+    services.panel_agree(application=submitted, actor=cast.dept)
     assert "记录评估发现" in client_for(cast.experts[1]).get("/").content.decode()
     cast.record_all_findings(submitted)
     assert "签署评估结论" in client_for(cast.lead).get("/").content.decode()
