@@ -26,6 +26,7 @@ VALIDITY_YEARS = 3
 class ApplicationKind(models.TextChoices):
     INITIAL = "initial", _("首次备案")
     ADD_OCCUPATION = "add_occupation", _("增加职业（工种）")
+    RENEWAL = "renewal", _("延续备案")
 
 
 class ApplicationStatus(models.TextChoices):
@@ -141,6 +142,9 @@ class FilingApplication(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     # Filing confirmation (annex §3.3): the centre's report to the ministry's appraisal centre.
+    # Annex §4.2 按照经备案的相关工作方案: the school's work plan (工作方案), filed with the application.
+    work_plan = models.FileField(_("工作方案"), upload_to="work_plans/%Y/", blank=True)
+    work_plan_name = models.CharField(_("工作方案文件名"), max_length=200, blank=True)
     # Annex §3.1: who declared, on submitting, that the school answers for its material.
     declared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -568,6 +572,54 @@ class InstitutionEvent(WorkflowEventBase):
 
     def __str__(self) -> str:
         return f"{self.institution_id} {self.action} → {self.to_status}"
+
+
+class AssessmentSite(models.Model):
+    """An assessment site (考核站点, annex §1.1 item 4) declared in an application.
+
+    At confirmation the site is listed with the institution (``institution``), so the directory
+    shows it and later batch plans choose their rooms from it.
+    """
+
+    application = models.ForeignKey(FilingApplication, on_delete=models.CASCADE, related_name="sites")
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, null=True, blank=True, related_name="sites"
+    )
+    name = models.CharField(_("站点名称"), max_length=100)
+    address = models.CharField(_("地址"), max_length=200)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("考核站点")
+        verbose_name_plural = _("考核站点")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def capacity(self) -> int:
+        return sum(r.capacity for r in self.rooms.all())
+
+
+class ExamRoom(models.Model):
+    site = models.ForeignKey(AssessmentSite, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(_("考场名称"), max_length=60)
+    capacity = models.PositiveSmallIntegerField(_("容纳人数"))
+    av_monitoring = models.BooleanField(_("配备音视频监控"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["site_id", "id"]
+        verbose_name = _("考场")
+        verbose_name_plural = _("考场")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="one_room_name_per_site"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="room_capacity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} · {self.name}"
 
 
 class ExpiryReminder(models.Model):
