@@ -512,7 +512,10 @@ class InstitutionOccupation(OccupationScope):
     status = models.CharField(
         _("状态"), max_length=20, choices=InstitutionStatus.choices, default=InstitutionStatus.ACTIVE
     )
+    # Public, like the institution's: why this occupation was suspended, restored or removed.
+    status_reason = models.TextField(_("状态说明"), blank=True)
     confirmed_on = models.DateField(_("备案确认日期"))
+    # Never later than the institution's valid_until (services.directory.occupation_valid_until).
     valid_until = models.DateField(_("有效期至"))
     application = models.ForeignKey(FilingApplication, on_delete=models.PROTECT, related_name="+")
     history = HistoricalRecords()
