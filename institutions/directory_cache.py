@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 VERSION_KEY = "directory:version"
 PAGE_TTL = 300  # seconds: also bounds how stale a page can be if an invalidation is ever lost
-KNOWN_PARAMETERS = frozenset({"occupation", "district", "level", "page"})
+KNOWN_PARAMETERS = frozenset({"q", "occupation", "district", "level", "page"})
 MAX_PATH = 400
 FRAGMENT_TTL = PAGE_TTL
 
@@ -140,13 +140,16 @@ def cached_for_anonymous(view: Callable) -> Callable:
     return wrapped
 
 
-def fragment_key(template_name: str, pk: int) -> str:
-    raw = f"{template_name}|{translation.get_language()}|{timezone.localdate():%Y%m%d}|{pk}"
+def fragment_key(template_name: str, pk: int, variant: str = "") -> str:
+    raw = f"{template_name}|{translation.get_language()}|{timezone.localdate():%Y%m%d}|{pk}|{variant}"
     return "directory:fragment:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
 def entry_fragments(
-    template_name: str, institutions: Sequence, prepare: Callable[[list], object] | None = None
+    template_name: str,
+    institutions: Sequence,
+    prepare: Callable[[list], object] | None = None,
+    variant: str = "",
 ) -> list[SafeString]:
     """Each institution rendered with ``template_name``, from the cache when current.
 
@@ -155,9 +158,10 @@ def entry_fragments(
     a fragment another visitor is served. ``prepare(missing)`` runs once, before rendering, on
     the institutions not found in the cache (to prefetch what only the template needs). A
     fragment is stored with the directory version read *before* rendering, so a change that
-    commits meanwhile makes it stale at once, as for pages.
+    commits meanwhile makes it stale at once, as for pages. ``variant`` names what else the
+    fragment depends on (the search whose matched occupations it highlights).
     """
-    keys = [fragment_key(template_name, institution.pk) for institution in institutions]
+    keys = [fragment_key(template_name, institution.pk, variant) for institution in institutions]
     version, found = None, {}
     if keys:
         try:

@@ -15,6 +15,12 @@ from schools.models import Level
 class DirectorySearchForm(BootstrapFormMixin, forms.Form):
     """A plain form feeding ``selectors.directory``: the selector is the one query path."""
 
+    q = forms.CharField(
+        label=_("机构名称"),
+        required=False,
+        max_length=80,
+        widget=forms.TextInput(attrs={"placeholder": _("机构名称的一部分，如 汇川"), "type": "search"}),
+    )
     occupation = forms.CharField(
         label=_("职业（工种）"),
         required=False,
@@ -40,6 +46,7 @@ class DirectorySearchForm(BootstrapFormMixin, forms.Form):
         data = self.cleaned_data
         district = data.get("district")
         return {
+            "q": (data.get("q") or "").strip(),
             "district_id": district.pk if district else None,
             "occupation": (data.get("occupation") or "").strip(),
             "level": data.get("level"),

@@ -16,10 +16,12 @@ from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 
+from institutions import directory_export as directory_export_module
 from institutions import selectors
 from institutions.directory_cache import cached_for_anonymous, entry_fragments
 from institutions.directory_forms import DirectorySearchForm
@@ -83,20 +85,41 @@ def mark_statuses(institutions: Iterable[Institution], today: dt.date | None = N
             own = shown_status(row.status, row.valid_until, today)
             row.shown_status = inst.shown_status if inst.shown_status != InstitutionStatus.ACTIVE else own
             row.status_style = STATUS_STYLES[row.shown_status]
+            # The row's own public reason, when the row (not its institution) is what is not active.
+            if inst.shown_status != InstitutionStatus.ACTIVE or own == InstitutionStatus.ACTIVE:
+                row.public_reason = ""
+            elif row.status == InstitutionStatus.ACTIVE:  # past its date, job not yet run
+                row.public_reason = _("有效期届满")
+            else:
+                row.public_reason = shown(row.status_reason)
         out.append(inst)
     return out
 
 
-def _prepare_entries(institutions: list[Institution]) -> None:
-    prefetch_related_objects(institutions, selectors.directory_occupations())
-    mark_statuses(institutions)
-
-
-def rendered_entries(template_name: str, page) -> list:
+def rendered_entries(template_name: str, page, filters: dict | None = None) -> list:
     """The HTML of each institution of ``page`` (a page of ``selectors.directory()`` without its
     prefetch), each rendered with ``template_name`` or served from the entry cache: only the
-    entries not cached get their occupations loaded and rendered."""
-    return entry_fragments(template_name, list(page.object_list), prepare=_prepare_entries)
+    entries not cached get their occupations and sites loaded and rendered.
+
+    With an occupation or level search, the rows it matched are marked and listed first: such an
+    entry is cached per search (``variant``), the plain entry stays shared by every page.
+    """
+    occupation = (filters or {}).get("occupation") or ""
+    level = (filters or {}).get("level")
+    highlighting = bool(occupation or level)
+
+    def prepare(institutions: list[Institution]) -> None:
+        prefetch_related_objects(
+            institutions,
+            selectors.directory_occupations(occupation=occupation, level=level),
+            selectors.directory_sites(),
+        )
+        mark_statuses(institutions)
+        for inst in institutions:
+            inst.highlighting = highlighting
+
+    variant = f"{occupation}|{level or ''}" if highlighting else ""
+    return entry_fragments(template_name, list(page.object_list), prepare=prepare, variant=variant)
 
 
 @public
@@ -112,10 +135,41 @@ def directory_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "cards": rendered_entries("institutions/_directory_card.html", page),
+            "cards": rendered_entries("institutions/_directory_card.html", page, filters),
             "searched": any(filters.values()),
+            "highlighting": bool(filters.get("occupation") or filters.get("level")),
+            "export_url": export_url(reverse("directory_export"), request),
         },
     )
+
+
+def export_url(path: str, request: HttpRequest) -> str:
+    """The export of what the page lists: the page's own search terms, without its page number."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return f"{path}?{params.urlencode()}" if params else path
+
+
+@public
+@publicly_cacheable
+def directory_export(request: HttpRequest) -> HttpResponse:
+    """The directory as an Excel workbook (layout: ``docs/directory-export.md``), search terms applied."""
+    filters = DirectorySearchForm(request.GET or None).filters()
+    institutions = selectors.directory(**filters).prefetch_related(None)
+    return directory_export_module.workbook_response(
+        selectors.directory_export_rows(
+            institutions, occupation=filters.get("occupation") or "", level=filters.get("level")
+        ),
+        filters=filters,
+    )
+
+
+@public
+@publicly_cacheable
+@cached_for_anonymous
+def directory_export_layout(request: HttpRequest) -> HttpResponse:
+    """The export's columns, as documented in ``docs/directory-export.md``."""
+    return render(request, "institutions/directory_export_layout.html", {"columns": directory_export_module.COLUMNS})
 
 
 @public

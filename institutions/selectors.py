@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 
 from institutions.models import (
     ApplicationStatus,
+    AssessmentSite,
     FilingApplication,
     Institution,
     InstitutionOccupation,
@@ -66,40 +67,91 @@ def institution_list(*, user) -> QuerySet[Institution]:
     return qs.filter(school_scope(user, "school__"))
 
 
-def directory(
-    *, district_id: int | None = None, occupation: str = "", level: int | None = None, include_inactive: bool = True
-) -> QuerySet[Institution]:
-    """The public directory: filed institutions with their occupations (§3.5).
+def occupation_rows_matching(*, occupation: str = "", level: int | None = None, prefix: str = "") -> Q:
+    """The directory rows an occupation/level search matches (``prefix`` reaches them from another model).
 
-    Suspended and removed entries stay listed with their status and public reason; expired
-    ones too, so the public can see why a certificate body is no longer valid.
+    One definition for the search, the highlight of matched rows and the export.
     """
-    qs = Institution.objects.select_related("school__organisation__district").prefetch_related(directory_occupations())
-    if not include_inactive:
-        qs = qs.filter(status=InstitutionStatus.ACTIVE)
-    if district_id:
-        qs = qs.filter(school__organisation__district_id=district_id)
     row = Q()
     if occupation:
         row &= (
-            Q(occupations__occupation__name__icontains=occupation)
-            | Q(occupations__occupation__code__startswith=occupation)
-            | Q(occupations__occupation__work_type__icontains=occupation)
+            Q(**{f"{prefix}occupation__name__icontains": occupation})
+            | Q(**{f"{prefix}occupation__code__startswith": occupation})
+            | Q(**{f"{prefix}occupation__work_type__icontains": occupation})
         )
     if level:
         # The institution assesses ``level`` when lowest_level >= level >= highest_level (digits).
-        row &= Q(occupations__lowest_level__gte=level, occupations__highest_level__lte=level)
+        row &= Q(**{f"{prefix}lowest_level__gte": level, f"{prefix}highest_level__lte": level})
+    return row
+
+
+def directory(
+    *,
+    q: str = "",
+    district_id: int | None = None,
+    occupation: str = "",
+    level: int | None = None,
+    include_inactive: bool = True,
+) -> QuerySet[Institution]:
+    """The public directory: filed institutions with their occupations (§3.5).
+
+    ``q`` is part of the institution's name (full or short). Suspended and removed entries stay
+    listed with their status and public reason; expired ones too, so the public can see why a
+    certificate body is no longer valid.
+    """
+    qs = Institution.objects.select_related("school__organisation__district").prefetch_related(
+        directory_occupations(occupation=occupation, level=level), directory_sites()
+    )
+    if not include_inactive:
+        qs = qs.filter(status=InstitutionStatus.ACTIVE)
+    if q:
+        qs = qs.filter(Q(school__organisation__name__icontains=q) | Q(school__organisation__short_name__icontains=q))
+    if district_id:
+        qs = qs.filter(school__organisation__district_id=district_id)
+    row = occupation_rows_matching(occupation=occupation, level=level, prefix="occupations__")
     if row:
         # One filter() call, so occupation and level must hold on the same directory row.
         qs = qs.filter(row)
     return qs.distinct().order_by("school__organisation__district__code", "school__organisation__name")
 
 
-def directory_occupations() -> Prefetch:
+def directory_occupations(*, occupation: str = "", level: int | None = None) -> Prefetch:
     """The occupations of directory entries, in catalogue order with their catalogue rows (a prefetch:
-    views that serve cached entries drop it and prefetch only for the entries they render)."""
-    rows = InstitutionOccupation.objects.select_related("occupation").order_by("occupation__code")
+    views that serve cached entries drop it and prefetch only for the entries they render).
+
+    With an occupation or level search, each row carries ``matched`` and the matched rows come first.
+    """
+    rows = InstitutionOccupation.objects.select_related("occupation")
+    match = occupation_rows_matching(occupation=occupation, level=level)
+    if match:
+        rows = rows.annotate(matched=ExpressionWrapper(match, output_field=BooleanField())).order_by(
+            "-matched", "occupation__code"
+        )
+    else:
+        rows = rows.order_by("occupation__code")
     return Prefetch("occupations", queryset=rows)
+
+
+def directory_sites() -> Prefetch:
+    """An institution's assessment sites with their exam rooms (listed at confirmation)."""
+    return Prefetch("sites", queryset=AssessmentSite.objects.prefetch_related("rooms").order_by("id"))
+
+
+def directory_export_rows(
+    institutions: QuerySet[Institution], *, occupation: str = "", level: int | None = None
+) -> QuerySet[InstitutionOccupation]:
+    """One row per directory occupation of ``institutions`` (the rows the search matched, when it names
+    an occupation or a level), with everything the export prints: one query whatever the size."""
+    rows = InstitutionOccupation.objects.filter(institution__in=institutions.order_by().values("pk"))
+    match = occupation_rows_matching(occupation=occupation, level=level)
+    if match:
+        rows = rows.filter(match)
+    return rows.select_related("institution__school__organisation__district", "occupation").order_by(
+        "institution__school__organisation__district__code",
+        "institution__school__organisation__name",
+        "occupation__code",
+        "occupation__work_type",
+    )
 
 
 def plannable_occupations(*, institution: Institution, on: dt.date) -> QuerySet[InstitutionOccupation]:
@@ -160,7 +212,33 @@ def registry_detail(*, user, pk: int) -> Institution:
     receipts = FilingReceipt.objects.select_related("issued_by", "application").order_by("-issued_at")
     return get_object_or_404(
         institution_list(user=user).prefetch_related(
-            Prefetch("occupations", queryset=rows), Prefetch("receipts", queryset=receipts)
+            Prefetch("occupations", queryset=rows), Prefetch("receipts", queryset=receipts), directory_sites()
         ),
         pk=pk,
+    )
+
+
+def site_in_scope(*, user, pk: int):
+    """An assessment site of an application the user may see, else 404."""
+    from django.shortcuts import get_object_or_404
+
+    from institutions.models import AssessmentSite
+
+    return get_object_or_404(
+        AssessmentSite.objects.select_related("application__school__organisation"),
+        pk=pk,
+        application__in=application_list(user=user).values("pk"),
+    )
+
+
+def room_in_scope(*, user, pk: int):
+    """An exam room of an application the user may see, else 404."""
+    from django.shortcuts import get_object_or_404
+
+    from institutions.models import ExamRoom
+
+    return get_object_or_404(
+        ExamRoom.objects.select_related("site__application__school__organisation"),
+        pk=pk,
+        site__application__in=application_list(user=user).values("pk"),
     )

@@ -15,11 +15,15 @@ Callers import from here (``from institutions import services``).
 
 from institutions.services.directory import (
     REMINDER_DAYS,
+    directory_occupation_remove,
+    directory_occupation_restore,
+    directory_occupation_suspend,
     expiry_run,
     institution_remove,
     institution_renew,
     institution_restore,
     institution_suspend,
+    occupation_valid_until,
 )
 from institutions.services.documents import receipt_render, receipts_render_pending
 from institutions.services.drafting import (
@@ -94,6 +98,9 @@ __all__ = [
     "condition_answer_save",
     "consent_body_of",
     "consent_record",
+    "directory_occupation_remove",
+    "directory_occupation_restore",
+    "directory_occupation_suspend",
     "evidence_add",
     "evidence_remove",
     "expiry_run",
@@ -109,6 +116,7 @@ __all__ = [
     "next_receipt_number",
     "next_site_sequence",
     "occupation_add",
+    "occupation_valid_until",
     "occupation_remove",
     "panel_agree",
     "panel_conclude",

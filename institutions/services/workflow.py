@@ -2,13 +2,14 @@
 
 - ``APPLICATION``: a filing application, from draft to filed (notice annex §3.1–3.3).
 - ``DIRECTORY``: an institution's directory entry: suspend, restore, remove, renew, expire.
-- ``DIRECTORY_OCCUPATION``: one filed occupation's row (expiry now; more with the directory work).
+- ``DIRECTORY_OCCUPATION``: one filed occupation's row: suspend, restore, remove on its own; renew, expire.
 
 Who may act is a policy here; the services never test role names themselves.
 """
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from institutions.models import (
@@ -278,13 +279,64 @@ DIRECTORY = Workflow(
     ],
 )
 
+
+def institution_not_removed(row: InstitutionOccupation) -> list[str]:
+    if row.institution.status == D.REMOVED:
+        return [gettext_lazy("该机构已移出目录，其职业（工种）不能恢复；须重新申请备案。")]
+    return []
+
+
+def occupation_in_date(row: InstitutionOccupation) -> list[str]:
+    if row.valid_until < timezone.localdate():
+        return [gettext_lazy("该职业（工种）的有效期已届满，不能恢复；须申请延续备案。")]
+    return []
+
+
+def occupation_restorable(row: InstitutionOccupation) -> list[str]:
+    return institution_not_removed(row) or occupation_in_date(row)
+
+
+# One filed occupation, on its own (notice annex §3.5; DOMAIN "Directory"): the centre, or oversight
+# with a sanction, suspends or removes it with a public reason while the institution stays listed.
 DIRECTORY_OCCUPATION = Workflow(
     name="directory_occupation",
     model=InstitutionOccupation,
     event_model=InstitutionEvent,
     event_fields=lambda row: {"institution_id": row.institution_id, "occupation": row},
+    lock_related=("institution__school__organisation", "occupation"),
     state_message=gettext_lazy("该职业（工种）当前状态为“%(status)s”，不能%(action)s。"),
     transitions=[
+        Transition(
+            "suspend",
+            pgettext_lazy("action", "暂停"),
+            frozenset({D.ACTIVE}),
+            _centre,
+            target=D.SUSPENDED,
+            authorities=frozenset({SANCTION, ADMINISTRATION}),
+            needs_comment=True,
+            style="outline-warning",
+        ),
+        Transition(
+            "restore",
+            gettext_lazy("恢复"),
+            frozenset({D.SUSPENDED}),
+            _centre,
+            target=D.ACTIVE,
+            guard=occupation_restorable,
+            authorities=frozenset({ADMINISTRATION}),
+            needs_comment=True,
+            style="outline-success",
+        ),
+        Transition(
+            "remove",
+            gettext_lazy("移出目录"),
+            frozenset({D.ACTIVE, D.SUSPENDED, D.EXPIRED}),
+            _centre,
+            target=D.REMOVED,
+            authorities=frozenset({SANCTION, ADMINISTRATION}),
+            needs_comment=True,
+            style="outline-danger",
+        ),
         Transition("expire", gettext_lazy("有效期届满，自动过期"), frozenset({D.ACTIVE}), system, target=D.EXPIRED),
         Transition(
             "renew",

@@ -48,16 +48,22 @@ def _readers(ok: int = 200, **codes: int) -> dict[str, int]:
 EXPECTATIONS = {
     "directory": (None, _codes(200, anon=200)),
     "directory_detail": ("institution", _codes(200, anon=200)),
+    # The workbook for publishing (docs/directory-export.md) and its layout: public.
+    "directory_export": (None, _codes(200, anon=200)),
+    "directory_export_layout": (None, _codes(200, anon=200)),
     "registry:institution_list": (None, _readers()),
+    "registry:export": (None, _readers()),
     "registry:institution_detail": ("institution", _readers()),
     # GET shows the reason form: centre reviewers only; other readers are refused.
     "registry:institution_act": ("institution_suspend", _codes(403, **{CENTRE: 200})),
+    "registry:occupation_act": ("occupation_suspend", _codes(403, **{CENTRE: 200})),
 }
 
 OUT_OF_SCOPE = {
     "directory_detail": ("other_institution", _codes(200, anon=200)),
     "registry:institution_detail": ("other_institution", _readers(**{STAFF: 404, DISTRICT: 404})),
     "registry:institution_act": ("other_institution_suspend", _codes(403, **{CENTRE: 200, STAFF: 404, DISTRICT: 404})),
+    "registry:occupation_act": ("other_occupation_suspend", _codes(403, **{CENTRE: 200, STAFF: 404, DISTRICT: 404})),
 }
 
 # Only centre reviewers act, with a reason; a step the entry's state does not allow is a 409.
@@ -65,6 +71,9 @@ REASON = {"reason": "整改期间暂停评价活动"}
 POST_EXPECTATIONS = {
     "directory": READ_ONLY,
     "directory_detail": READ_ONLY,
+    "directory_export": READ_ONLY,
+    "directory_export_layout": READ_ONLY,
+    "registry:export": READ_ONLY,
     "registry:institution_list": READ_ONLY,
     "registry:institution_detail": READ_ONLY,
     "registry:institution_act": [
@@ -73,6 +82,15 @@ POST_EXPECTATIONS = {
         # Restoring an active entry: the state refuses.
         Post("institution_restore", _codes(403, **{CENTRE: 409}), data=REASON),
         Post("institution_unknown_step", _readers(404), note="no such step"),
+    ],
+    # One occupation on its own: the same rights as the institution's steps.
+    "registry:occupation_act": [
+        Post("occupation_suspend", _codes(403, **{CENTRE: Writes(302)}), data=REASON),
+        Post("other_occupation_suspend", _codes(403, **{CENTRE: Writes(302), STAFF: 404, DISTRICT: 404}), data=REASON),
+        # Restoring an active occupation: the state refuses.
+        Post("occupation_restore", _codes(403, **{CENTRE: 409}), data=REASON),
+        Post("occupation_unknown_step", _readers(404), note="no such step"),
+        Post("occupation_of_another_institution", _readers(404), data=REASON, note="row of another institution"),
     ],
 }
 
@@ -128,6 +146,7 @@ def institution_for(
 def build_objects(objects, people) -> dict:
     institution = institution_for(objects["school"], created_by=people[Role.SCHOOL_STAFF])
     other = institution_for(objects["other_school"], created_by=people[Role.CENTRE_REVIEWER])
+    row, other_row = institution.occupations.get(), other.occupations.get()
     return {
         "institution": institution,
         "other_institution": other,
@@ -135,4 +154,9 @@ def build_objects(objects, people) -> dict:
         "other_institution_suspend": {"pk": other.pk, "action": "suspend"},
         "institution_restore": {"pk": institution.pk, "action": "restore"},
         "institution_unknown_step": {"pk": institution.pk, "action": "approve"},
+        "occupation_suspend": {"pk": institution.pk, "row_pk": row.pk, "action": "suspend"},
+        "other_occupation_suspend": {"pk": other.pk, "row_pk": other_row.pk, "action": "suspend"},
+        "occupation_restore": {"pk": institution.pk, "row_pk": row.pk, "action": "restore"},
+        "occupation_unknown_step": {"pk": institution.pk, "row_pk": row.pk, "action": "approve"},
+        "occupation_of_another_institution": {"pk": institution.pk, "row_pk": other_row.pk, "action": "suspend"},
     }

@@ -46,15 +46,30 @@ def test_reminders_go_out_once_at_each_threshold_and_the_entry_expires_after_its
         day = end - dt.timedelta(days=days)
         first, second = run_on(day), run_on(day)
         assert first["reminders"] == 1, days
-        assert second == {"expired_institutions": 0, "expired_occupations": 0, "reminders": 0}
+        assert second == {"expired_institutions": 0, "expired_occupations": 0, "reminders": 0, "limited_occupations": 0}
     titles = reminders_for(cast)
     assert len(titles) == 3 and "剩余90天" in titles[0] and "剩余30天" in titles[1] and "剩余7天" in titles[2]
     # Still valid on its last day …
-    assert run_on(end) == {"expired_institutions": 0, "expired_occupations": 0, "reminders": 0}
+    assert run_on(end) == {
+        "expired_institutions": 0,
+        "expired_occupations": 0,
+        "reminders": 0,
+        "limited_occupations": 0,
+    }
     assert selectors.plannable_occupations(institution=inst, on=end).exists()
     # … expired the day after, once.
-    assert run_on(end + dt.timedelta(days=1)) == {"expired_institutions": 1, "expired_occupations": 1, "reminders": 0}
-    assert run_on(end + dt.timedelta(days=1)) == {"expired_institutions": 0, "expired_occupations": 0, "reminders": 0}
+    assert run_on(end + dt.timedelta(days=1)) == {
+        "expired_institutions": 1,
+        "expired_occupations": 1,
+        "reminders": 0,
+        "limited_occupations": 0,
+    }
+    assert run_on(end + dt.timedelta(days=1)) == {
+        "expired_institutions": 0,
+        "expired_occupations": 0,
+        "reminders": 0,
+        "limited_occupations": 0,
+    }
     inst.refresh_from_db()
     assert inst.status == InstitutionStatus.EXPIRED
     assert shown(inst.history.latest().history_change_reason) == "有效期届满，自动过期"
