@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import (
@@ -14,6 +15,7 @@ from institutions.models import (
 )
 from portal.forms import BootstrapFormMixin
 from portal.models import Occupation, OccupationKind
+from portal.selectors import corresponding_occupation_codes, major_codes_not_corresponding
 from schools.models import Level
 
 
@@ -85,10 +87,52 @@ def occupation_note(occupation: Occupation) -> str:
     return ""
 
 
+class OfferedChoiceField(forms.TypedChoiceField):
+    """Offers ``choices`` but also lets through the values in ``accepted``, so that the form's
+    ``clean`` can refuse one in the submit rules' own words instead of "not a valid choice"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.accepted: set[str] = set()
+
+    def valid_value(self, value) -> bool:
+        return str(value) in self.accepted or super().valid_value(value)
+
+
+class MajorCheckboxes(forms.CheckboxSelectMultiple):
+    """Each major's checkbox carries the highest level its training level allows (data-level-cap),
+    so that static/js/portal.js can keep the highest-level choice within the ticked majors' reach."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        major = getattr(value, "instance", None)
+        if major is not None:
+            option["attrs"]["data-level-cap"] = major.level_cap
+        return option
+
+
+def offered_label(occupation: Occupation) -> str:
+    note = "" if occupation.has_national_standard else occupation_note(occupation)
+    return f"{occupation}（{note}）" if note else str(occupation)
+
+
 class OccupationForm(ChoiceWidgetsMixin, forms.Form):
-    occupation = forms.TypedChoiceField(label=_("职业（工种）"), coerce=int)
-    lowest_level = forms.TypedChoiceField(label=_("最低等级"), choices=Level.choices, coerce=int)
-    highest_level = forms.TypedChoiceField(label=_("最高等级"), choices=Level.choices, coerce=int)
+    """An occupation applied for, offering only what this school may apply for (annex §1.3).
+
+    Offered: active skill occupations that are not access-type qualifications (those matching one
+    of the school's majors first), levels up to the school type's cap, the school's active majors
+    marked by whether they correspond to the chosen occupation. ``clean`` refuses early, in the
+    submit rules' own words, what ``institutions/services/rules.py`` would refuse on submit for
+    this row (that module stays the authority); a value sent that was not offered gets the same.
+    """
+
+    occupation = OfferedChoiceField(label=_("职业（工种）"), coerce=int)
+    lowest_level = OfferedChoiceField(label=_("最低等级"), coerce=int)
+    highest_level = OfferedChoiceField(
+        label=_("最高等级"),
+        coerce=int,
+        help_text=_("不超过学校类型和所选专业培养层次可评价的最高等级。"),
+    )
     basis = forms.ChoiceField(label=_("评价依据"), choices=EvaluationBasis.choices, widget=forms.RadioSelect)
     specification_ref = forms.CharField(
         label=_("评价规范备案文号"),
@@ -99,37 +143,143 @@ class OccupationForm(ChoiceWidgetsMixin, forms.Form):
     majors = forms.ModelMultipleChoiceField(
         label=_("对应专业"),
         queryset=None,
-        widget=forms.CheckboxSelectMultiple,
+        widget=MajorCheckboxes,
         help_text=_("学校须设有与评价项目相对应的专业（附件第一条第（三）项）。"),
     )
 
-    def __init__(self, *args, occupations=(), majors=None, **kwargs):
+    def __init__(self, *args, occupations=(), majors=None, school=None, refresh_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.school = school
         self.occupations = {o.pk: o for o in occupations}
-        assessable = [(o.pk, str(o)) for o in occupations if o.is_assessable and o.has_national_standard]
-        by_specification = [
-            (o.pk, f"{o}（{occupation_note(o)}）")
-            for o in occupations
-            if o.is_assessable and not o.has_national_standard
+        self.school_majors = list(majors) if majors is not None else []
+        offered = [o for o in occupations if o.is_assessable]
+        # One query: the occupations any of the school's majors corresponds to, offered first.
+        matched = corresponding_occupation_codes(m.code for m in self.school_majors)
+        groups = [
+            (_("与本校在办专业对应"), [(o.pk, offered_label(o)) for o in offered if o.code in matched]),
+            (_("本校暂无对应专业"), [(o.pk, offered_label(o)) for o in offered if o.code not in matched]),
         ]
-        refused = [(o.pk, f"{o}（{occupation_note(o)}）") for o in occupations if not o.is_assessable]
-        self.fields["occupation"].choices = [
-            ("", _("请选择")),
-            (_("可申报：已颁布国家职业技能标准"), assessable),
-            (_("可申报：须依据已备案的评价规范"), by_specification),
-            (_("不可申报（仅供对照）"), refused),
-        ]
+        field = self.fields["occupation"]
+        field.choices = [("", _("请选择")), *[(group, rows) for group, rows in groups if rows]]
+        field.accepted = {str(pk) for pk in self.occupations}
+        if refresh_url:  # htmx: choosing an occupation re-marks the majors that correspond to it
+            field.widget.attrs.update(
+                {
+                    "hx-get": refresh_url,
+                    "hx-trigger": "change",
+                    "hx-target": "#occupation-majors",
+                    "hx-select": "#occupation-majors",
+                    "hx-swap": "outerHTML",
+                    "hx-include": "[name=majors]",
+                }
+            )
+        cap = school.level_cap if school is not None else Level.LEVEL_1
+        levels = [(value, label) for value, label in Level.choices if value >= cap]
+        for name in ("lowest_level", "highest_level"):
+            self.fields[name].choices = levels
+            self.fields[name].accepted = {str(v) for v in Level.values}
+        self.fields["highest_level"].widget.attrs["data-capped-by-majors"] = ""
         self.fields["majors"].queryset = majors
-        self.fields["majors"].label_from_instance = lambda m: f"{m.code} {m.name}（{m.get_training_level_display()}）"
 
     def clean_occupation(self):
         return self.occupations[self.cleaned_data["occupation"]]
 
+    def chosen_occupation(self) -> Occupation | None:
+        """The occupation sent (or the initial one), for marking the majors; None if none or unknown."""
+        raw = self.data.get(self.add_prefix("occupation")) if self.is_bound else self.initial.get("occupation")
+        try:
+            return self.occupations.get(int(getattr(raw, "pk", raw)))
+        except (TypeError, ValueError):
+            return None
+
+    @cached_property
+    def unmatched_codes(self) -> set[str] | None:
+        """The school's major codes that do not correspond to the chosen occupation (one query)."""
+        occupation = self.chosen_occupation()
+        if occupation is None:
+            return None
+        codes = [m.code for m in self.school_majors]
+        return set(major_codes_not_corresponding(major_codes=codes, occupation=occupation))
+
+    def major_rows(self):
+        """Each major's checkbox, the major, the highest level its training level allows, and whether
+        it corresponds to the chosen occupation (None: no occupation chosen yet)."""
+        unmatched = self.unmatched_codes
+        for option in self["majors"]:
+            major = option.data["value"].instance
+            corresponds = None if unmatched is None else major.code not in unmatched
+            yield option, major, Level(major.level_cap).label, corresponds
+
     def clean(self):
         data = super().clean()
-        low, high = data.get("lowest_level"), data.get("highest_level")
+        occupation, low, high = data.get("occupation"), data.get("lowest_level"), data.get("highest_level")
         if low is not None and high is not None and low < high:
             self.add_error("lowest_level", _("最低等级不能高于最高等级。"))
+        if occupation is None:
+            return data
+        # The same words as institutions/services/rules.py: submission_problems.
+        name = f"「{occupation}」"
+        if occupation.is_access_type:
+            self.add_error("occupation", _("%(o)s属于准入类职业资格，不能列入评价范围。") % {"o": name})
+        elif not occupation.is_assessable:
+            self.add_error("occupation", _("%(o)s不是技能类职业（工种），不能列入评价范围。") % {"o": name})
+        majors = list(data.get("majors") or [])
+        if high is not None and self.school is not None:
+            cap = self.school.level_cap
+            if high < cap:
+                self.add_error(
+                    "highest_level",
+                    _("%(o)s最高等级%(level)s超出%(type)s可评价的最高等级（%(cap)s）。")
+                    % {
+                        "o": name,
+                        "level": Level(high).label,
+                        "type": self.school.get_school_type_display(),
+                        "cap": Level(cap).label,
+                    },
+                )
+            elif majors and high < min(m.level_cap for m in majors):
+                best = min(majors, key=lambda m: m.level_cap)
+                self.add_error(
+                    "highest_level",
+                    _(
+                        "%(o)s最高等级%(level)s超出对应专业培养层次可评价的最高等级：%(major)s为%(training)s专业，"
+                        "最高可评价%(cap)s（附件第一条第（三）项）。"
+                    )
+                    % {
+                        "o": name,
+                        "level": Level(high).label,
+                        "major": best,
+                        "training": best.get_training_level_display(),
+                        "cap": Level(best.level_cap).label,
+                    },
+                )
+        if majors and occupation.is_assessable:
+            unmatched = self.unmatched_codes or set()
+            if any(m.code in unmatched for m in majors):
+                listed = "、".join(str(m) for m in majors if m.code in unmatched)
+                self.add_error(
+                    "majors",
+                    _(
+                        "%(o)s与专业%(majors)s不对应（依据专业与职业对应表）。请改选与该职业（工种）对应的专业；"
+                        "如认为对应表有误，请联系市职鉴中心系统管理员核对。"
+                    )
+                    % {"o": name, "majors": listed},
+                )
+        basis = data.get("basis")
+        if basis == EvaluationBasis.NATIONAL_STANDARD and not occupation.has_national_standard:
+            self.add_error(
+                "basis", _("%(o)s尚未颁布国家职业技能标准，应选择已备案的评价规范作为评价依据。") % {"o": name}
+            )
+        if basis == EvaluationBasis.SPECIFICATION and occupation.has_national_standard:
+            self.add_error(
+                "basis",
+                _(
+                    "%(o)s已颁布国家职业技能标准（%(standard)s），应按照国家职业技能标准执行，不能使用自主开发的评价规范。"
+                )
+                % {"o": name, "standard": occupation.national_standard},
+            )
+        if basis == EvaluationBasis.SPECIFICATION and not (data.get("specification_ref") or "").strip():
+            self.add_error("specification_ref", _("%(o)s以评价规范为依据的，须填写评价规范的备案文号。") % {"o": name})
         return data
 
 
@@ -178,6 +328,9 @@ class ConsentForm(ChoiceWidgetsMixin, forms.Form):
 
 
 class PanelForm(ChoiceWidgetsMixin, forms.Form):
+    """The panel the centre proposes. ``profiles`` (expert pk → what the centre weighs: where the
+    expert works, their other open evaluations, conflicts declared before) are shown, not validated."""
+
     experts = forms.ModelMultipleChoiceField(
         label=_("专家组成员"),
         queryset=None,
@@ -186,13 +339,20 @@ class PanelForm(ChoiceWidgetsMixin, forms.Form):
     )
     lead = forms.ModelChoiceField(label=_("组长"), queryset=None, help_text=_("组长须是专家组成员，负责签署评估结论。"))
 
-    def __init__(self, *args, experts=None, **kwargs):
+    def __init__(self, *args, experts=None, profiles=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["experts"].queryset = experts
         self.fields["lead"].queryset = experts
+        self.profiles = profiles or {}
         label = lambda u: f"{u}（{u.organisation}）" if u.organisation_id else str(u)  # noqa: E731
         self.fields["experts"].label_from_instance = label
         self.fields["lead"].label_from_instance = label
+
+    def expert_rows(self):
+        """Each expert's checkbox with the expert and their profile (None when not given)."""
+        for option in self["experts"]:
+            expert = option.data["value"].instance
+            yield option, expert, self.profiles.get(expert.pk)
 
     def clean(self):
         data = super().clean()

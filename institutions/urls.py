@@ -18,6 +18,8 @@ urlpatterns = [
     path("<int:pk>/confirm/", views.confirm, name="confirm"),
     path("<int:pk>/receipt.pdf", views.receipt_download, name="receipt_download"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence_download"),
+    path("evidence/<int:pk>/view/", views.evidence_view, name="evidence_view"),
     path("evidence/<int:pk>/delete/", views.evidence_delete, name="evidence_delete"),
+    path("occupations/<int:pk>/edit/", views.occupation_edit, name="occupation_edit"),
     path("occupations/<int:pk>/delete/", views.occupation_delete, name="occupation_delete"),
 ]

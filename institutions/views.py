@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_http_methods, require_POST
 
 from institutions import forms, selectors, services
 from institutions.models import (
@@ -30,6 +36,7 @@ from institutions.models import (
     FilingApplication,
     InstitutionStatus,
     PanelConclusion,
+    PanelMember,
 )
 from institutions.services import APPLICATION, TRANSITIONS, TransitionError
 from portal import stepviews
@@ -37,10 +44,14 @@ from portal.access import SCHOOL_VIEWER_ROLES, is_citywide, roles_required, user
 from portal.history import history_rows
 from portal.models import Role
 from portal.queue import enqueue
-from portal.security import file_download
+from portal.security import attachment_disposition, download_name, file_download
 from schools import selectors as school_selectors
 
 VIEWER_ROLES = SCHOOL_VIEWER_ROLES | {Role.EXPERT}
+INLINE_EVIDENCE_ROLES = (Role.COMMISSION_DEPT_OFFICER, Role.CENTRE_REVIEWER, Role.EXPERT)
+# The inline evidence view may be framed by the portal's own pages, and a PDF shown in that frame:
+# only this response relaxes the site's frame-ancestors 'none' / X-Frame-Options DENY / object-src 'none'.
+EVIDENCE_FRAME_CSP = {"frame-ancestors": ["'self'"], "object-src": ["'self'"]}
 RECEIPT_RENDER_PATIENCE = dt.timedelta(minutes=2)
 
 # Steps that have their own page; the others go through ``application_act``.
@@ -196,6 +207,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "occupations": list(application.occupations.all()),
         "panel": panel,
         "see_evaluation": is_citywide(user) or user.has_role(Role.EXPERT),
+        # The reviewers read each condition's evidence in the page (the commission's department, the centre, experts).
+        "inline_evidence": user.has_role(*INLINE_EVIDENCE_ROLES),
         "members": list(panel.members.all()) if panel else [],
         "evaluation": _evaluation(application),
         "consents": [(body, consents.get(body.value)) for body in ConsentBody],
@@ -308,11 +321,47 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     )
 
 
+@roles_required(*VIEWER_ROLES)
+@xframe_options_sameorigin
+@csp_replace(EVIDENCE_FRAME_CSP)
+def evidence_view(request: HttpRequest, pk: int) -> FileResponse:
+    """The evidence file shown in the page (a PDF in a frame, an image as <img>), scoped as the download.
+
+    Served inline under its checked content type only; anything else (none is accepted on upload)
+    would download as an attachment, never render.
+    """
+    evidence = _evidence_in_scope(request.user, pk)
+    if evidence.content_type not in services.EVIDENCE_TYPES:
+        return file_download(
+            evidence.file.open("rb"), original_name=evidence.original_name, content_type=evidence.content_type
+        )
+    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
+    name = download_name(evidence.original_name, evidence.content_type)
+    response["Content-Disposition"] = "inline" + attachment_disposition(name).removeprefix("attachment")
+    patch_cache_control(response, private=True)
+    return response
+
+
+def _confirm_delete(request: HttpRequest, application, *, what: str, name: str, back: str) -> HttpResponse:
+    """The confirmation page of a deletion (GET); the deletion itself is the POST it sends."""
+    if not application.is_editable:
+        return _refused(request, application, [_("申请已提交，不能修改；如需修改请等待退回或先撤回。")])
+    context = {"application": application, "what": what, "name": name, "back": back}
+    return render(request, "institutions/delete_confirm.html", context)
+
+
 @roles_required(Role.SCHOOL_STAFF)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST deletes."""
     evidence = _evidence_in_scope(request.user, pk)
     application, condition = evidence.answer.application, evidence.answer.condition
+    if request.method != "POST":
+        from django.urls import reverse
+
+        back = reverse("institutions:condition_edit", args=[application.pk, condition])
+        what = _("条件%(n)s的佐证材料") % {"n": condition}
+        return _confirm_delete(request, application, what=what, name=evidence.original_name, back=back)
     try:
         services.evidence_remove(evidence=evidence, actor=request.user)
     except TransitionError as exc:
@@ -321,34 +370,89 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("institutions:condition_edit", pk=application.pk, condition=condition)
 
 
-@roles_required(Role.SCHOOL_STAFF)
-def occupation_add(request: HttpRequest, pk: int) -> HttpResponse:
-    application, refused = _editable(request, pk)
-    if refused:
-        return refused
+def _occupation_form_page(request: HttpRequest, application, applied=None) -> HttpResponse:
+    """The occupation form, to add one (``applied`` None) or change one; only what the school may apply for."""
     school = application.school
     occupations = list(selectors.occupation_choices())
-    majors = school_selectors.major_list(user=request.user, school=school).filter(is_active=True)
-    initial = {"lowest_level": 5, "highest_level": school.level_cap, "basis": EvaluationBasis.NATIONAL_STANDARD}
-    form = forms.OccupationForm(_posted(request), initial=initial, occupations=occupations, majors=majors)
+    majors = school_selectors.major_list(user=request.user, school=school).filter(is_active=True).order_by("code")
+    if applied is None:
+        initial = {"lowest_level": 5, "highest_level": school.level_cap, "basis": EvaluationBasis.NATIONAL_STANDARD}
+    else:
+        initial = {
+            "occupation": applied.occupation_id,
+            "lowest_level": applied.lowest_level,
+            "highest_level": applied.highest_level,
+            "basis": applied.basis,
+            "specification_ref": applied.specification_ref,
+            "majors": [m.pk for m in applied.majors.all()],
+        }
+    if request.method != "POST" and request.GET.get("occupation"):
+        # Another occupation chosen (htmx swaps the majors, marked for it; ticked majors kept).
+        initial.update(occupation=request.GET["occupation"], majors=request.GET.getlist("majors"))
+    form = forms.OccupationForm(
+        _posted(request),
+        initial=initial,
+        occupations=occupations,
+        majors=majors,
+        school=school,
+        refresh_url=request.path,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.occupation_add(application=application, actor=request.user, **form.cleaned_data)
+            if applied is None:
+                services.occupation_add(application=application, actor=request.user, **form.cleaned_data)
+            else:
+                services.occupation_update(applied=applied, actor=request.user, **form.cleaned_data)
         except TransitionError as exc:
             return _refused(request, application, exc.messages)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, _("已添加申报职业（工种）。"))
-            return redirect("institutions:application_detail", pk=application.pk)
-    context = {"application": application, "form": form, "school": school, "has_majors": majors.exists()}
+            messages.success(request, _("已修改申报职业（工种）。") if applied else _("已添加申报职业（工种）。"))
+            response = redirect("institutions:application_detail", pk=application.pk)
+            response["Location"] += "#occupations"
+            return response
+    context = {
+        "application": application,
+        "form": form,
+        "school": school,
+        "applied": applied,
+        "has_majors": bool(form.school_majors),
+    }
     return render(request, "institutions/occupation_add.html", context)
 
 
 @roles_required(Role.SCHOOL_STAFF)
-@require_POST
-def occupation_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def occupation_add(request: HttpRequest, pk: int) -> HttpResponse:
+    application, refused = _editable(request, pk)
+    if refused:
+        return refused
+    return _occupation_form_page(request, application)
+
+
+@roles_required(Role.SCHOOL_STAFF)
+def occupation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Changes an occupation while the application is a draft or returned."""
     applied = selectors.applied_occupation_in_scope(user=request.user, pk=pk)
+    application, refused = _editable(request, applied.application_id)
+    if refused:
+        return refused
+    applied = next(a for a in application.occupations.all() if a.pk == applied.pk)  # with its majors
+    return _occupation_form_page(request, application, applied)
+
+
+@roles_required(Role.SCHOOL_STAFF)
+@require_http_methods(["GET", "HEAD", "POST"])
+def occupation_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST deletes."""
+    applied = selectors.applied_occupation_in_scope(user=request.user, pk=pk)
+    if request.method != "POST":
+        from django.urls import reverse
+
+        back = reverse("institutions:application_detail", args=[applied.application_id]) + "#occupations"
+        return _confirm_delete(
+            request, applied.application, what=_("申报职业（工种）"), name=str(applied.occupation), back=back
+        )
     try:
         services.occupation_remove(applied=applied, actor=request.user)
     except TransitionError as exc:
@@ -420,6 +524,33 @@ def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return render(request, "institutions/application_act.html", context)
 
 
+@dataclass
+class ExpertProfile:
+    """What the centre weighs when choosing an expert. The user model records no specialty, so the
+    expert's organisation stands in for it; load and conflicts come from the panel seats."""
+
+    organisation: str
+    open_load: int
+    conflicts: list[PanelMember] = field(default_factory=list)
+    conflict_here: bool = False
+
+
+def _expert_profiles(experts: list, application: FilingApplication) -> dict[int, ExpertProfile]:
+    """Each expert's profile; conflicts declared on earlier panels in one query (load is annotated)."""
+    profiles = {e.pk: ExpertProfile(organisation=str(e.organisation or ""), open_load=e.open_load) for e in experts}
+    declared = (
+        PanelMember.objects.filter(expert_id__in=list(profiles), excluded=True)
+        .exclude(panel__application=application)
+        .select_related("panel__application__school__organisation")
+        .order_by("-panel__formed_at", "-pk")
+    )
+    for seat in declared:
+        profile = profiles[seat.expert_id]
+        profile.conflicts.append(seat)
+        profile.conflict_here |= seat.panel.application.school_id == application.school_id
+    return profiles
+
+
 @roles_required(Role.CENTRE_REVIEWER)
 def panel_form(request: HttpRequest, pk: int) -> HttpResponse:
     application, refused = _step_page(request, pk, "form_panel")
@@ -427,14 +558,28 @@ def panel_form(request: HttpRequest, pk: int) -> HttpResponse:
         return refused
     panel = getattr(application, "panel", None)
     members = list(panel.members.all()) if panel else []
+    # Load: the other open applications on whose panel the expert sits (not excluded), as a subquery.
+    seats = (
+        PanelMember.objects.filter(
+            expert=OuterRef("pk"), excluded=False, panel__application__status__in=sorted(OPEN_STATUSES)
+        )
+        .exclude(panel__application=application)
+        .order_by()
+        .values("expert")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     experts = (
         users_with_roles([Role.EXPERT])
         .exclude(pk__in=[m.expert_id for m in members if m.excluded])
         .select_related("organisation")
+        .annotate(open_load=Coalesce(Subquery(seats), 0))
         .order_by("full_name", "username")
     )
+    listed = list(experts)
+    profiles = _expert_profiles(listed, application)
     initial = {"experts": [m.expert_id for m in members if not m.excluded], "lead": panel.lead if panel else None}
-    form = forms.PanelForm(_posted(request), experts=experts, initial=initial)
+    form = forms.PanelForm(_posted(request), experts=experts, profiles=profiles, initial=initial)
     if request.method == "POST" and form.is_valid():
         outcome = stepviews.perform(
             form,
@@ -455,7 +600,12 @@ def panel_form(request: HttpRequest, pk: int) -> HttpResponse:
                 else _("评估专家组已提出，待市教委相关职能部门会同确认。"),
             )
             return redirect("institutions:application_detail", pk=application.pk)
-    return render(request, "institutions/panel_form.html", {"application": application, "form": form})
+    context = {
+        "application": application,
+        "form": form,
+        "conflicted": [e for e in listed if profiles[e.pk].conflict_here],
+    }
+    return render(request, "institutions/panel_form.html", context)
 
 
 @roles_required(Role.EXPERT)

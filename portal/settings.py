@@ -182,6 +182,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
+        # Evidence is shown in the page in frames of our own inline view (institutions.views.evidence_view,
+        # the only response that may be framed: frame-ancestors 'self', X-Frame-Options SAMEORIGIN).
+        "frame-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

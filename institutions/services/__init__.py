@@ -36,6 +36,7 @@ from institutions.services.drafting import (
     evidence_remove,
     occupation_add,
     occupation_remove,
+    occupation_update,
 )
 from institutions.services.numbering import next_receipt_number, next_site_sequence
 from institutions.services.rules import submission_problems
@@ -116,6 +117,7 @@ __all__ = [
     "next_receipt_number",
     "next_site_sequence",
     "occupation_add",
+    "occupation_update",
     "occupation_valid_until",
     "occupation_remove",
     "panel_agree",

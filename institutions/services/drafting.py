@@ -167,6 +167,44 @@ def occupation_add(
     return applied
 
 
+def occupation_update(
+    *,
+    applied: AppliedOccupation,
+    actor: User,
+    occupation: Occupation,
+    highest_level: int,
+    lowest_level: int = Level.LEVEL_5,
+    basis: str,
+    specification_ref: str = "",
+    majors: Iterable[Major] = (),
+) -> AppliedOccupation:
+    """Changes an occupation row while the application is a draft or returned (as ``occupation_add``).
+
+    The submit rules stay the authority; this checks only what the row itself must hold.
+    """
+    with transaction.atomic():
+        app = editable(applied.application, actor)
+        row = AppliedOccupation.objects.select_for_update().get(pk=applied.pk, application=app)
+        majors = list(majors)
+        if any(m.school_id != app.school_id for m in majors):
+            raise PermissionDenied
+        if lowest_level < highest_level:
+            raise ValidationError(_("最低等级不能高于最高等级。"))
+        row.occupation = occupation
+        row.lowest_level, row.highest_level = lowest_level, highest_level
+        row.basis, row.specification_ref = basis, specification_ref.strip()
+        record(row, actor=actor, reason=stored(gettext_lazy("修改申报职业（工种）")))
+        try:
+            with transaction.atomic():
+                row.save(update_fields=["occupation", "lowest_level", "highest_level", "basis", "specification_ref"])
+        except IntegrityError:
+            raise ValidationError(_("该职业（工种）已在申请中。")) from None
+        if {m.pk for m in majors} != {m.pk for m in row.majors.all()}:
+            record(row, actor=actor, reason=stored(gettext_lazy("修改申报职业（工种）")))
+            row.majors.set(majors)
+    return row
+
+
 def occupation_remove(*, applied: AppliedOccupation, actor: User) -> None:
     with transaction.atomic():
         editable(applied.application, actor)

@@ -16,7 +16,7 @@ from portal.models import Role
 from schools.models import Level
 from tests import factories
 from tests.access_expectations import READ_ONLY, Post, Writes
-from tests.institutions.builders import Cast, pdf
+from tests.institutions.builders import Cast, corresponding_major, pdf
 
 ANON = "anonymous"
 STAFF = Role.SCHOOL_STAFF.value
@@ -43,9 +43,14 @@ EXPECTATIONS = {
     "institutions:application_edit": ("application", _for(200, {STAFF})),
     "institutions:condition_edit": ("application_condition", _for(200, {STAFF})),
     "institutions:occupation_add": ("application", _for(200, {STAFF})),
-    "institutions:occupation_delete": ("applied_occupation", _for(405, {STAFF})),
+    # The occupation form to change a row of the school's returned application.
+    "institutions:occupation_edit": ("applied_occupation", _for(200, {STAFF})),
+    # GET asks the school's staff to confirm a deletion; the deletion is the POST.
+    "institutions:occupation_delete": ("applied_occupation", _for(200, {STAFF})),
     "institutions:evidence_download": ("evidence", _for(200, SCHOOL_VIEWERS, **{EXPERT: 404})),
-    "institutions:evidence_delete": ("evidence", _for(405, {STAFF})),
+    # Shown in the page (inline), scoped exactly as the download.
+    "institutions:evidence_view": ("evidence", _for(200, SCHOOL_VIEWERS, **{EXPERT: 404})),
+    "institutions:evidence_delete": ("evidence", _for(200, {STAFF})),
     # Resubmitting is the school's step; authorities see the file but may not take it.
     "institutions:application_act": ("application_submit", _for(200, {STAFF}, **{EXPERT: 404})),
     "institutions:panel_form": ("accepted_application", _for(200, {CENTRE})),
@@ -64,6 +69,10 @@ OUT_OF_SCOPE = {
     "institutions:condition_edit": ("evaluated_application_condition", _for(200, {STAFF}, **{STAFF: 404})),
     "institutions:occupation_add": ("evaluated_application", _for(200, {STAFF}, **{STAFF: 404})),
     "institutions:evidence_download": ("other_evidence", _for(200, SCHOOL_VIEWERS | {EXPERT}, **OTHER)),
+    "institutions:evidence_view": ("other_evidence", _for(200, SCHOOL_VIEWERS | {EXPERT}, **OTHER)),
+    "institutions:occupation_edit": ("other_applied_occupation", _for(403, set(), **{STAFF: 404})),
+    "institutions:occupation_delete": ("other_applied_occupation", _for(403, set(), **{STAFF: 404})),
+    "institutions:evidence_delete": ("other_evidence", _for(403, set(), **{STAFF: 404})),
     "institutions:application_act": ("other_withdraw", _for(403, set(), **OTHER)),
     "institutions:receipt_download": ("other_filed_application", _for(200, SCHOOL_VIEWERS | {EXPERT}, **OTHER)),
 }
@@ -105,6 +114,19 @@ def _occupation_body(objects: dict) -> dict:
     }
 
 
+def _occupation_edit_body(objects: dict) -> dict:
+    """The returned application's occupation (车工) kept, its level range narrowed."""
+    applied = objects["applied_occupation"]
+    return {
+        "occupation": applied.occupation_id,
+        "lowest_level": Level.LEVEL_4,
+        "highest_level": Level.LEVEL_4,
+        "basis": "national_standard",
+        "specification_ref": "",
+        "majors": [m.pk for m in applied.majors.all()],
+    }
+
+
 def _panel_body(objects: dict) -> dict:
     return {"experts": objects["panel_experts"], "lead": objects["panel_experts"][0]}
 
@@ -137,6 +159,12 @@ POST_EXPECTATIONS = {
         Post("filed_applied_occupation", _for(403, set(), **{STAFF: 409})),
     ],
     "institutions:evidence_download": READ_ONLY,
+    "institutions:evidence_view": READ_ONLY,
+    "institutions:occupation_edit": [
+        Post("applied_occupation", _for(Writes(302), {STAFF}), data=_occupation_edit_body),
+        Post("other_applied_occupation", _for(403, set(), **{STAFF: 404}), data=_occupation_edit_body),
+        Post("filed_applied_occupation", _for(403, set(), **{STAFF: 409}), data=_occupation_edit_body),
+    ],
     "institutions:evidence_delete": [
         Post("evidence", _for(Writes(302), {STAFF})),
         Post("other_evidence", _for(403, set(), **{STAFF: 404})),
@@ -255,5 +283,6 @@ def build_objects(objects, people) -> dict:
 
 
 def mine_major(school):
-    """An active major of the school, matching the occupation added by POST."""
-    return school.majors.filter(is_active=True).first() or factories.major(school)
+    """An active major of the school that corresponds to the occupation added by POST (焊工): the
+    occupation form refuses a major that does not, in the submit rule's words."""
+    return corresponding_major(school, _occupation("6-18-02-04"))
