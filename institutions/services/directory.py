@@ -102,7 +102,7 @@ def _occupation_change(
             stored(
                 gettext_lazy("评价职业（工种）目录变更：%(a)s：%(o)s"),
                 a=DIRECTORY_OCCUPATION[action].label,
-                o=f"{locked.occupation.code} {locked.occupation}",
+                o=str(locked.occupation),
             ),
             reason,
         )
