@@ -89,6 +89,12 @@ def _draft(ctx: DemoContext, school: School, staff, occupations) -> FilingApplic
         services.evidence_add(
             application=app, actor=staff, condition=condition, upload=_pdf(f"条件{condition}佐证材料.pdf")
         )
+    services.work_plan_upload(application=app, actor=staff, upload=_pdf(f"{school.name}职业技能等级认定工作方案.pdf"))
+    site = services.site_add(
+        application=app, actor=staff, name="校本部考核站点", address=school.address or f"{school.name}实训楼"
+    )
+    for room, capacity in (("实训楼201（理论）", 40), ("实训车间A（实操）", 20)):
+        services.room_add(site=site, actor=staff, name=room, capacity=capacity, av_monitoring=True)
     school_majors = list(Major.objects.filter(school=school, is_active=True))
     for code, work_type, level, basis, ref in occupations:
         occupation = Occupation.objects.get(code=code, work_type=work_type)

@@ -162,15 +162,15 @@ class OccupationForm(ChoiceWidgetsMixin, forms.Form):
         field = self.fields["occupation"]
         field.choices = [("", _("请选择")), *[(group, rows) for group, rows in groups if rows]]
         field.accepted = {str(pk) for pk in self.occupations}
-        if refresh_url:  # htmx: choosing an occupation re-marks the majors that correspond to it
+        if refresh_url and self.school_majors:
+            # htmx: choosing an occupation re-marks the majors that correspond to it. Only the marks
+            # are swapped (out of band), never the checkboxes, so nothing ticked meanwhile is lost.
             field.widget.attrs.update(
                 {
                     "hx-get": refresh_url,
                     "hx-trigger": "change",
-                    "hx-target": "#occupation-majors",
-                    "hx-select": "#occupation-majors",
-                    "hx-swap": "outerHTML",
-                    "hx-include": "[name=majors]",
+                    "hx-swap": "none",
+                    "hx-select-oob": ",".join(f"#major-mark-{m.pk}" for m in self.school_majors),
                 }
             )
         cap = school.level_cap if school is not None else Level.LEVEL_1
@@ -500,3 +500,21 @@ class ConfirmForm(BootstrapFormMixin, forms.Form):
         if not codes_needed:  # an added occupation keeps the institution's codes
             for name in ("category_letter", "ministry_code", "site_sequence"):
                 del self.fields[name]
+
+
+class WorkPlanForm(BootstrapFormMixin, forms.Form):
+    file = forms.FileField(
+        label=_("工作方案（PDF）"),
+        help_text=_("学校职业技能等级认定工作方案，PDF 格式，不超过 20 MB；重新上传将替换原文件。"),
+    )
+
+
+class SiteForm(BootstrapFormMixin, forms.Form):
+    name = forms.CharField(label=_("站点名称"), max_length=100)
+    address = forms.CharField(label=_("地址"), max_length=200)
+
+
+class RoomForm(BootstrapFormMixin, forms.Form):
+    name = forms.CharField(label=_("考场名称"), max_length=60)
+    capacity = forms.IntegerField(label=_("容纳人数"), min_value=1, max_value=500)
+    av_monitoring = forms.BooleanField(label=_("配备音视频监控"), required=False)

@@ -18,6 +18,8 @@ def render_receipt(receipt) -> bytes:
                 "institution": receipt.institution,
                 "application": app,
                 "rows": list(receipt.institution.occupations.filter(application=app).select_related("occupation")),
+                "consents": list(app.consents.filter(agreed=True).order_by("decided_at")),
+                "sites": list(receipt.institution.sites.prefetch_related("rooms")),
             },
         )
     return HTML(string=html).write_pdf()

@@ -55,6 +55,7 @@ def application_detail(*, user, pk: int) -> FilingApplication:
             "panel__members__expert",
             "panel__findings__expert",
             "panel__occupation_judgements__expert",
+            "sites__rooms",
         ),
         pk=pk,
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from institutions import views
+from institutions import site_views, views
 
 app_name = "institutions"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("<int:pk>/conditions/<int:condition>/", views.condition_edit, name="condition_edit"),
     path("<int:pk>/occupations/add/", views.occupation_add, name="occupation_add"),
     path("<int:pk>/act/<str:action>/", views.application_act, name="application_act"),
+    path("<int:pk>/plan-and-sites/", site_views.plan_and_sites, name="plan_sites"),
+    path("<int:pk>/work-plan.pdf", site_views.work_plan_download, name="work_plan_download"),
+    path("sites/<int:pk>/rooms/", site_views.room_add, name="room_add"),
+    path("sites/<int:pk>/delete/", site_views.site_delete, name="site_delete"),
+    path("rooms/<int:pk>/delete/", site_views.room_delete, name="room_delete"),
     path("<int:pk>/panel/", views.panel_form, name="panel_form"),
     path("<int:pk>/findings/", views.findings, name="findings"),
     path("<int:pk>/conclude/", views.conclude, name="conclude"),

@@ -34,7 +34,6 @@ from institutions.models import (
     EvaluationBasis,
     EvidenceFile,
     FilingApplication,
-    InstitutionStatus,
     PanelConclusion,
     PanelMember,
 )
@@ -155,15 +154,19 @@ def application_list(request: HttpRequest) -> HttpResponse:
         if school is not None:
             open_app = selectors.application_list(user=request.user).filter(school=school, status__in=OPEN_STATUSES)
             institution = getattr(school, "institution", None)
-            active = institution is not None and institution.status == InstitutionStatus.ACTIVE
-            kind = ApplicationKind.ADD_OCCUPATION if active else ApplicationKind.INITIAL
+            today = timezone.localdate()
+            # Which kinds the school may file now, and why not the others (the service checks the same).
+            reasons = {k: services.kind_problem(k, institution, today) for k in ApplicationKind.values}
+            allowed = [(k, label) for k, label in ApplicationKind.choices if not reasons[k]]
+            form = forms.ApplicationCreateForm(initial={"kind": allowed[0][0] if allowed else None})
+            form.fields["kind"].choices = allowed
             context.update(
                 school=school,
                 open_application=open_app.first(),
                 institution=institution,
-                # A suspended, expired or removed institution may neither file again nor add occupations.
-                blocked=institution is not None and not active,
-                create_form=forms.ApplicationCreateForm(initial={"kind": kind}),
+                blocked=not allowed,
+                not_now=[(ApplicationKind(k).label, r) for k, r in reasons.items() if r],
+                create_form=form,
             )
     return render(request, "institutions/application_list.html", context)
 
@@ -678,7 +681,8 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     application, refused = _step_page(request, pk, "confirm")
     if refused:
         return refused
-    codes_needed = application.kind == ApplicationKind.INITIAL
+    # A renewal, an added occupation or a school filing again keeps its institution's codes.
+    codes_needed = application.kind == ApplicationKind.INITIAL and application.institution_id is None
     initial = {"ministry_reported_on": timezone.localdate()}
     if codes_needed:
         initial.update(category_letter="S", ministry_code="0000", site_sequence=services.next_site_sequence())

@@ -291,6 +291,8 @@ DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
 # The next institution site sequence the Shanghai HR authority has allotted (6 digits): only a
 # suggestion on the confirmation form; the centre enters or confirms the assigned one.
 PORTAL_SITE_SEQUENCE_NEXT = os.environ.get("PORTAL_SITE_SEQUENCE_NEXT", "")
+# Renewal (延续备案) is opened to the school this many days before its filing expires.
+PORTAL_RENEWAL_WINDOW_DAYS = int(os.environ.get("PORTAL_RENEWAL_WINDOW_DAYS", "180"))
 # seed_demo creates logins with a published password: allowed in the embedded/debug setup only.
 DEMO_DATA_ALLOWED = env_bool("PORTAL_ALLOW_DEMO", default=DEBUG or EMBEDDED)
 GUARDIAN_RAISE_403 = False

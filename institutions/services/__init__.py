@@ -37,9 +37,14 @@ from institutions.services.drafting import (
     occupation_add,
     occupation_remove,
     occupation_update,
+    room_add,
+    room_remove,
+    site_add,
+    site_remove,
+    work_plan_upload,
 )
 from institutions.services.numbering import next_receipt_number, next_site_sequence
-from institutions.services.rules import submission_problems
+from institutions.services.rules import kind_problem, renewal_opens, submission_problems
 from institutions.services.transitions import (
     add_years,
     application_accept,
@@ -120,12 +125,19 @@ __all__ = [
     "occupation_update",
     "occupation_valid_until",
     "occupation_remove",
+    "room_add",
+    "room_remove",
+    "site_add",
+    "site_remove",
+    "work_plan_upload",
     "panel_agree",
     "panel_conclude",
     "panel_declare_conflict",
     "panel_form",
     "receipt_render",
     "receipts_render_pending",
+    "kind_problem",
+    "renewal_opens",
     "submission_problems",
     "validity_end",
 ]

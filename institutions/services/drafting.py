@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import filetype
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history
@@ -15,14 +16,15 @@ from institutions.models import (
     CONDITION_TEXT,
     ApplicationKind,
     AppliedOccupation,
+    AssessmentSite,
     Condition,
     ConditionAnswer,
     EvidenceFile,
+    ExamRoom,
     FilingApplication,
     Institution,
-    InstitutionStatus,
 )
-from institutions.services.rules import refuse_second_open_application
+from institutions.services.rules import kind_problem, refuse_second_open_application
 from institutions.services.workflow import APPLICATION, is_school_staff_of
 from portal.i18n import stored
 from portal.models import Occupation, User
@@ -42,16 +44,13 @@ def application_create(*, school: School, actor: User, kind: str = ApplicationKi
         School.objects.select_for_update().get(pk=school.pk)
         refuse_second_open_application(school)
         institution = Institution.objects.filter(school=school).first()  # not the cached reverse accessor
-        if kind == ApplicationKind.INITIAL and institution is not None:
-            raise TransitionError(_("学校已是备案评价机构；如需增加职业（工种），请选择“增加职业（工种）”。"))
-        if kind == ApplicationKind.ADD_OCCUPATION and (
-            institution is None or institution.status != InstitutionStatus.ACTIVE
-        ):
-            raise TransitionError(_("只有目录中有效的评价机构才能申请增加职业（工种）。"))
+        problem = kind_problem(kind, institution, timezone.localdate())
+        if problem:
+            raise TransitionError(problem)
         app = FilingApplication(
             school=school,
             kind=kind,
-            institution=institution if kind == ApplicationKind.ADD_OCCUPATION else None,
+            institution=institution,
             created_by=actor,
             contact_name=school.contact_name,
             contact_phone=school.contact_phone,
@@ -210,3 +209,71 @@ def occupation_remove(*, applied: AppliedOccupation, actor: User) -> None:
         editable(applied.application, actor)
         record(applied, actor=actor, reason=stored(gettext_lazy("删除申报职业（工种）")))
         applied.delete()
+
+
+# --- Work plan and assessment sites (annex §1.1 item 4, §4.2) ---------------------------------
+
+WORK_PLAN_MAX_BYTES = 20 * 1024 * 1024
+
+
+def work_plan_upload(*, application: FilingApplication, actor: User, upload) -> FilingApplication:
+    """The school's work plan (工作方案) as a PDF, judged by its content; replaces an earlier one."""
+    if upload.size > WORK_PLAN_MAX_BYTES:
+        raise ValidationError(_("工作方案文件超过 20 MB。"))
+    head = upload.read(2048)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime != "application/pdf":
+        raise ValidationError(_("工作方案须为 PDF 文件（按文件内容判断）。请将方案导出为 PDF 后上传。"))
+    with transaction.atomic():
+        app = editable(application, actor)
+        app.work_plan.save("work-plan.pdf", upload, save=False)
+        app.work_plan_name = upload.name[:200]
+        record(app, actor=actor, reason=stored(gettext_lazy("上传工作方案")))
+        app.save(update_fields=["work_plan", "work_plan_name"])
+    return app
+
+
+def site_add(*, application: FilingApplication, actor: User, name: str, address: str) -> AssessmentSite:
+    name, address = name.strip(), address.strip()
+    if not name or not address:
+        raise ValidationError(_("请填写考核站点名称和地址。"))
+    with transaction.atomic():
+        app = editable(application, actor)
+        site = AssessmentSite(application=app, name=name, address=address)
+        record(site, actor=actor, reason=stored(gettext_lazy("添加考核站点")))
+        site.save()
+    return site
+
+
+def site_remove(*, site: AssessmentSite, actor: User) -> None:
+    with transaction.atomic():
+        editable(site.application, actor)
+        for room in site.rooms.all():
+            record(room, actor=actor, reason=stored(gettext_lazy("删除考核站点")))
+            room.delete()
+        record(site, actor=actor, reason=stored(gettext_lazy("删除考核站点")))
+        site.delete()
+
+
+def room_add(*, site: AssessmentSite, actor: User, name: str, capacity: int, av_monitoring: bool) -> ExamRoom:
+    name = name.strip()
+    if not name:
+        raise ValidationError(_("请填写考场名称。"))
+    if capacity < 1:
+        raise ValidationError(_("考场容纳人数至少为1人。"))
+    with transaction.atomic():
+        editable(site.application, actor)
+        if ExamRoom.objects.filter(site=site, name=name).exists():
+            raise ValidationError(_("该站点已有名为“%(n)s”的考场。") % {"n": name})
+        room = ExamRoom(site=site, name=name, capacity=capacity, av_monitoring=av_monitoring)
+        record(room, actor=actor, reason=stored(gettext_lazy("添加考场")))
+        room.save()
+    return room
+
+
+def room_remove(*, room: ExamRoom, actor: User) -> None:
+    with transaction.atomic():
+        editable(room.site.application, actor)
+        record(room, actor=actor, reason=stored(gettext_lazy("删除考场")))
+        room.delete()

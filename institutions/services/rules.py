@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from institutions.models import (
@@ -9,6 +13,7 @@ from institutions.models import (
     ApplicationKind,
     EvaluationBasis,
     FilingApplication,
+    Institution,
     InstitutionStatus,
 )
 from portal.models import OccupationKind
@@ -25,6 +30,46 @@ def refuse_second_open_application(school: School, *, exclude: int | None = None
         raise TransitionError(_("本校已有一份未办结的备案申请，同一时间只能有一份申请。"))
 
 
+def renewal_opens(valid_until: dt.date) -> dt.date:
+    """Renewal may be applied for from this day (``PORTAL_RENEWAL_WINDOW_DAYS`` before expiry)."""
+    return valid_until - dt.timedelta(days=int(getattr(settings, "PORTAL_RENEWAL_WINDOW_DAYS", 180)))
+
+
+def kind_problem(kind: str, institution, today: dt.date) -> str | None:
+    """Why a school with this directory entry (or none) cannot file an application of ``kind`` now.
+
+    Annex §3.3: an institution and its occupations are valid for 3 years and the directory is
+    adjusted dynamically. A first filing needs no entry, or one that expired or was removed; an
+    added occupation needs an entry in force; a renewal is opened a configurable time before the
+    end date and stays open once the entry has expired.
+    """
+    status = institution.status if institution is not None else None
+    if status == InstitutionStatus.SUSPENDED:
+        return _("评价机构处于暂停状态，暂停期间不能提出备案申请。请按暂停原因整改，由市职鉴中心恢复后再申请。")
+    if kind == ApplicationKind.INITIAL:
+        if status in (None, InstitutionStatus.EXPIRED, InstitutionStatus.REMOVED):
+            return None
+        return _("学校的评价机构备案在有效期内（至%(d)s）；如需增加职业（工种），请选择“增加职业（工种）”。") % {
+            "d": institution.valid_until.isoformat()
+        }
+    if kind == ApplicationKind.ADD_OCCUPATION:
+        if status == InstitutionStatus.ACTIVE and institution.valid_until >= today:
+            return None
+        return _("只有目录中有效的评价机构才能申请增加职业（工种）；备案已过期或被移出目录的，请申请延续或重新备案。")
+    if kind == ApplicationKind.RENEWAL:
+        if status == InstitutionStatus.EXPIRED or (
+            status == InstitutionStatus.ACTIVE and today >= renewal_opens(institution.valid_until)
+        ):
+            return None
+        if status == InstitutionStatus.ACTIVE:
+            return _("备案有效期至%(d)s，自%(o)s起可申请延续。") % {
+                "d": institution.valid_until.isoformat(),
+                "o": renewal_opens(institution.valid_until).isoformat(),
+            }
+        return _("只有已备案（有效或已过期）的评价机构才能申请延续；被移出目录的，请重新申请备案。")
+    return _("申请类型无效。")
+
+
 def submission_problems(app: FilingApplication) -> list[str]:
     """Everything that stops ``app`` from being submitted, each as a message for the school."""
     problems: list[str] = []
@@ -37,10 +82,28 @@ def submission_problems(app: FilingApplication) -> list[str]:
         refuse_second_open_application(school, exclude=app.pk)
     except TransitionError as exc:
         problems.extend(exc.messages)
-    if app.kind == ApplicationKind.ADD_OCCUPATION and (
-        app.institution is None or app.institution.status != InstitutionStatus.ACTIVE
-    ):
-        problems.append(_("只有目录中有效的评价机构才能申请增加职业（工种）。"))
+    institution = app.institution or Institution.objects.filter(school=school).first()
+    wrong_kind = kind_problem(app.kind, institution, timezone.localdate())
+    if wrong_kind:
+        problems.append(wrong_kind)
+    if not app.work_plan:
+        problems.append(
+            _("请上传学校的职业技能等级认定工作方案（PDF）：评价须按照经备案的工作方案实施（附件第四条第（二）项）。")
+        )
+    if app.kind != ApplicationKind.ADD_OCCUPATION:
+        sites = list(app.sites.all())
+        if not sites:
+            problems.append(_("请至少填报一个考核站点及其考场（附件第一条第（一）项第4目）。"))
+        for site in sites:
+            rooms = list(site.rooms.all())
+            if not rooms:
+                problems.append(_("考核站点「%(s)s」尚未填报考场。") % {"s": site.name})
+            for room in rooms:
+                if not room.av_monitoring:
+                    problems.append(
+                        _("考核站点「%(s)s」的考场「%(r)s」未配备音视频监控设备（附件第一条第（一）项第4目）。")
+                        % {"s": site.name, "r": room.name}
+                    )
     for answer in app.answers.all():
         label = _("条件%(n)s") % {"n": answer.condition}
         if not answer.statement:
@@ -51,7 +114,7 @@ def submission_problems(app: FilingApplication) -> list[str]:
     if not applied:
         problems.append(_("请至少申报一个职业（工种）。"))
     filed = set()
-    if app.institution_id:
+    if app.institution_id and app.kind == ApplicationKind.ADD_OCCUPATION:
         filed = set(
             app.institution.occupations.exclude(status=InstitutionStatus.REMOVED).values_list(
                 "occupation_id", flat=True

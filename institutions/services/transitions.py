@@ -20,6 +20,7 @@ from institutions.models import (
     DECLARATION_TEXT,
     VALIDITY_YEARS,
     ApplicationKind,
+    AssessmentSite,
     Condition,
     Consent,
     ConsentBody,
@@ -30,6 +31,7 @@ from institutions.models import (
     Finding,
     Institution,
     InstitutionOccupation,
+    InstitutionStatus,
     OccupationJudgement,
     PanelConclusion,
     PanelMember,
@@ -37,7 +39,7 @@ from institutions.models import (
 from institutions.services import numbering
 from institutions.services.notices import role_holders, school_staff, tell
 from institutions.services.rules import submission_problems
-from institutions.services.workflow import APPLICATION, EVALUATE_PERM, consent_body_of
+from institutions.services.workflow import APPLICATION, DIRECTORY, EVALUATE_PERM, consent_body_of
 from institutions.services.workflow import A as Action
 from institutions.services.workflow import S as Status
 from portal.access import grant_object, revoke_object, users_with_roles
@@ -398,12 +400,28 @@ def filing_confirm(
     today = timezone.localdate()
     listed = stored(gettext_lazy("备案确认，列入目录"))
     with APPLICATION.step(Action.CONFIRM, application, actor) as app:
-        if app.kind == ApplicationKind.INITIAL and not site_sequence:
+        if app.kind == ApplicationKind.INITIAL and app.institution_id is None and not site_sequence:
             raise ValidationError(_("请填写市人力资源社会保障部门分配的6位机构（站点）序号。"))
         full = _prefetched(app.pk)
         end = validity_end(today)
+        existing = Institution.objects.select_for_update().filter(school=app.school).first()
         if app.kind == ApplicationKind.ADD_OCCUPATION:
-            institution = Institution.objects.select_for_update().get(pk=app.institution_id)
+            institution = existing
+            end = min(end, institution.valid_until)  # an occupation never outlives its institution
+        elif existing is not None:
+            # A renewal, or a school filing again after its entry expired or was removed: the same
+            # institution and codes, listed for 3 years from today (DIRECTORY: renew / relist).
+            institution = existing
+            step = "renew" if app.kind == ApplicationKind.RENEWAL else "relist"
+            DIRECTORY.check(step, institution, actor)
+            institution.confirmed_on, institution.valid_until, institution.status_reason = today, end, ""
+            DIRECTORY.move(
+                institution,
+                step,
+                actor=actor,
+                comment=app.ministry_report_ref or ministry_report_ref.strip(),
+                fields=("confirmed_on", "valid_until", "status_reason"),
+            )
         else:
             institution = Institution(
                 school=app.school,
@@ -419,20 +437,22 @@ def filing_confirm(
                     institution.save()
             except IntegrityError:
                 raise ValidationError(_("该机构代码已被使用，请更换机构（站点）序号。")) from None
+        current = {r.occupation_id: r for r in institution.occupations.select_for_update()} if existing else {}
         for item in full.occupations.all():
-            row = InstitutionOccupation(
-                institution=institution,
-                occupation=item.occupation,
-                lowest_level=item.lowest_level,
-                highest_level=item.highest_level,
-                basis=item.basis,
-                specification_ref=item.specification_ref,
-                confirmed_on=today,
-                valid_until=end,
-                application=app,
+            row = current.get(item.occupation_id) or InstitutionOccupation(
+                institution=institution, occupation=item.occupation
             )
+            row.lowest_level, row.highest_level = item.lowest_level, item.highest_level
+            row.basis, row.specification_ref = item.basis, item.specification_ref
+            row.confirmed_on, row.valid_until, row.application = today, end, app
+            row.status = InstitutionStatus.ACTIVE
             record(row, actor=actor, reason=listed)
             row.save()
+        if app.kind != ApplicationKind.ADD_OCCUPATION:
+            for site in AssessmentSite.objects.select_for_update().filter(application=app):
+                site.institution = institution
+                record(site, actor=actor, reason=listed)
+                site.save(update_fields=["institution"])
         app.ministry_report_ref = ministry_report_ref.strip()
         app.ministry_reported_on = ministry_reported_on
         app.filed_at = timezone.now()

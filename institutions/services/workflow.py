@@ -276,6 +276,15 @@ DIRECTORY = Workflow(
             needs_comment=True,
         ),
         Transition("expire", gettext_lazy("有效期届满，自动过期"), frozenset({D.ACTIVE}), system, target=D.EXPIRED),
+        # A school whose filing expired or was removed files again through the whole review path;
+        # its confirmation lists the same institution (and its codes) again.
+        Transition(
+            "relist",
+            gettext_lazy("重新备案，列入目录"),
+            frozenset({D.EXPIRED, D.REMOVED}),
+            _centre,
+            target=D.ACTIVE,
+        ),
     ],
 )
 

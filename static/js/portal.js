@@ -36,6 +36,3 @@ document.addEventListener("change", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form").forEach(capLevelsByMajors);
 });
-document.addEventListener("htmx:afterSettle", () => {
-  document.querySelectorAll("form").forEach(capLevelsByMajors);
-});

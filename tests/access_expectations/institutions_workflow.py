@@ -59,6 +59,12 @@ EXPECTATIONS = {
     "institutions:confirm": ("consented_application", _for(200, {CENTRE})),
     # The people expert sat on the panel of the filed application, so keeps reading it.
     "institutions:receipt_download": ("filed_application", _for(200, SCHOOL_VIEWERS | {EXPERT})),
+    # The work plan and assessment sites of the school's returned application (the school edits them).
+    "institutions:plan_sites": ("application", _for(200, {STAFF})),
+    "institutions:work_plan_download": ("application", _for(200, SCHOOL_VIEWERS, **{EXPERT: 404})),
+    "institutions:room_add": ("site", _for(405, {STAFF})),
+    "institutions:site_delete": ("site", _for(405, {STAFF})),
+    "institutions:room_delete": ("room", _for(405, {STAFF})),
 }
 
 # Applications of ``other_school`` (another district): out of the school's and the district's reach.
@@ -75,6 +81,8 @@ OUT_OF_SCOPE = {
     "institutions:evidence_delete": ("other_evidence", _for(403, set(), **{STAFF: 404})),
     "institutions:application_act": ("other_withdraw", _for(403, set(), **OTHER)),
     "institutions:receipt_download": ("other_filed_application", _for(200, SCHOOL_VIEWERS | {EXPERT}, **OTHER)),
+    "institutions:plan_sites": ("evaluated_application", _for(200, {STAFF}, **{STAFF: 404})),
+    "institutions:work_plan_download": ("other_filed_application", _for(200, SCHOOL_VIEWERS | {EXPERT}, **OTHER)),
 }
 
 # --- POST -------------------------------------------------------------------------------
@@ -94,7 +102,9 @@ CONFIRM = {
     "ministry_code": "0000",
     "site_sequence": "000777",
 }
-DECLARED = {"declaration": "on"}  # the school answers for its material (annex §3.1)
+DECLARED = {"declaration": "on"}
+SITE = {"part": "site", "name": "新校区站点", "address": "新校区实训楼"}
+ROOM = {"name": "新考场", "capacity": "20", "av_monitoring": "on"}  # the school answers for its material (annex §3.1)
 SIGN = {"conclusion": "pass", "opinion": "具备评价机构条件"}
 REFUSED_OTHER_SCHOOL = _for(403, set(), **OTHER)
 
@@ -206,6 +216,27 @@ POST_EXPECTATIONS = {
         Post("accepted_application", _for(403, set(), **{CENTRE: 409}), data=CONFIRM),
     ],
     "institutions:receipt_download": READ_ONLY,
+    "institutions:work_plan_download": READ_ONLY,
+    "institutions:plan_sites": [
+        Post("application", _for(Writes(302), {STAFF}), data=SITE),
+        Post("evaluated_application", _for(403, set(), **{STAFF: 404}), data=SITE),
+        Post("filed_application", _for(403, set(), **{STAFF: 409}), data=SITE),
+    ],
+    "institutions:room_add": [
+        Post("site", _for(Writes(302), {STAFF}), data=ROOM),
+        Post("other_site", _for(403, set(), **{STAFF: 404}), data=ROOM),
+        Post("filed_site", _for(403, set(), **{STAFF: 409}), data=ROOM),
+    ],
+    "institutions:site_delete": [
+        Post("site", _for(Writes(302), {STAFF})),
+        Post("other_site", _for(403, set(), **{STAFF: 404})),
+        Post("filed_site", _for(403, set(), **{STAFF: 409})),
+    ],
+    "institutions:room_delete": [
+        Post("room", _for(Writes(302), {STAFF})),
+        Post("other_room", _for(403, set(), **{STAFF: 404})),
+        Post("filed_room", _for(403, set(), **{STAFF: 409})),
+    ],
 }
 
 
@@ -237,6 +268,8 @@ def build_objects(objects, people) -> dict:
     filed, _receipt = mine.filed(kind=_kind(school), occupation=electrician)
     returned = mine.submitted(kind=ApplicationKind.ADD_OCCUPATION, occupation=turner)
     services.application_return(application=returned, actor=mine.dept, comment="请补充条件4的考核站点照片。")
+    site = services.site_add(application=returned, actor=mine.staff, name="补充站点", address="实训楼4层")
+    room = services.room_add(site=site, actor=mine.staff, name="401", capacity=24, av_monitoring=True)
 
     # The other school: filed too, and an added occupation under evaluation by the people expert's panel.
     theirs = _cast(other_school, people)
@@ -250,6 +283,7 @@ def build_objects(objects, people) -> dict:
     proposed = proposing.under_evaluation()
     services.panel_form(application=proposed, actor=proposing.centre, experts=proposing.experts, lead=proposing.lead)
 
+    filed_site, other_site = (_site_of(filed), _site_of(other_filed))
     evidence = returned.answers.get(condition=1).evidence.first()
     panel_experts = [people[Role.EXPERT], factories.user(Role.EXPERT), factories.user(Role.EXPERT)]
     return {
@@ -278,8 +312,23 @@ def build_objects(objects, people) -> dict:
         "other_evidence": evaluated.answers.get(condition=1).evidence.first(),
         "other_withdraw": {"pk": evaluated.pk, "action": "withdraw"},
         "accepted_application": accepted,
+        "site": site,
+        "room": room,
+        "filed_site": filed_site,
+        "filed_room": filed_site.rooms.get(),
+        "other_site": other_site,
+        "other_room": other_site.rooms.get(),
         "consented_application": consented,
     }
+
+
+def _site_of(application):
+    """A site with a room on an application that is no longer editable (set up directly for the test)."""
+    from institutions.models import AssessmentSite, ExamRoom
+
+    site = AssessmentSite.objects.create(application=application, name="已备案站点", address="主楼")
+    ExamRoom.objects.create(site=site, name="101", capacity=30, av_monitoring=True)
+    return site
 
 
 def mine_major(school):

@@ -26,7 +26,7 @@ from institutions.models import (
     Institution,
 )
 from institutions.services import TRANSITIONS
-from portal.models import Role
+from portal.models import Occupation, Role
 from schools.models import SchoolType, TrainingLevel
 from tests import factories
 from tests.institutions.builders import pdf
@@ -167,6 +167,24 @@ def test_application_goes_from_draft_to_the_public_directory(
         expect(page.locator("main .alert-success").nth(1)).to_contain_text("已上传1份佐证材料。")
         expect(card).to_contain_text("本校对照该项条件的实际情况说明")
         expect(card).to_contain_text(evidence_pdf.name)
+
+    # The work plan and an assessment site with a monitored exam room (annex §1.1 item 4, §4.2).
+    page.get_by_role("link", name="上传方案、填报站点").click()
+    page.wait_for_url(f"**/institutions/{app.pk}/plan-and-sites/")
+    page.set_input_files("#id_file", str(evidence_pdf))
+    page.get_by_role("button", name="上传工作方案").click()
+    expect(page.locator("main .alert-success")).to_contain_text("工作方案已上传。")
+    page.fill("#id_name", "实训楼考核站点")
+    page.fill("#id_address", "校本部实训楼3层")
+    page.get_by_role("button", name="添加站点").click()
+    expect(page.locator("main .alert-success")).to_contain_text("考核站点已添加")
+    page.get_by_label("考场名称").fill("301")
+    page.get_by_label("容纳人数").fill("30")
+    page.get_by_label("配备音视频监控").check()
+    page.get_by_role("button", name="添加考场").click()
+    expect(page.locator("main .alert-success")).to_contain_text("考场已添加：301")
+    page.get_by_role("link", name="返回申请").click()
+    expect(page.locator("[data-testid=detail-site]")).to_contain_text("实训楼考核站点")
 
     page.get_by_role("link", name="添加职业（工种）").click()
     page.wait_for_url(f"**/institutions/{app.pk}/occupations/add/")
@@ -377,6 +395,7 @@ def test_application_goes_from_draft_to_the_public_directory(
 def test_submit_refused_when_level_exceeds_the_school_types_cap(browser_context_factory, artifacts_dir):
     """A secondary school (through-programme, capped at 四级) asking for 三级 cannot submit."""
     school = factories.school(school_type=SchoolType.SECONDARY, through=True, name="申江贯通培养中等职业学校")
+    welder = Occupation.objects.get(code="6-18-02-04", work_type="")
     major = factories.major(school, code="660104", name="焊接技术应用", level=TrainingLevel.SECONDARY, through=True)
     staff = factories.user(Role.SCHOOL_STAFF, organisation=school.organisation, password=PASSWORD)
     # The six conditions are not what this test is about: filled through the services.
@@ -384,17 +403,23 @@ def test_submit_refused_when_level_exceeds_the_school_types_cap(browser_context_
     for condition in Condition.values:
         services.condition_answer_save(application=app, actor=staff, condition=condition, statement="情况说明")
         services.evidence_add(application=app, actor=staff, condition=condition, upload=pdf())
+    services.work_plan_upload(application=app, actor=staff, upload=pdf("工作方案.pdf"))
+    site = services.site_add(application=app, actor=staff, name="实训楼站点", address="实训楼")
+    services.room_add(site=site, actor=staff, name="101", capacity=20, av_monitoring=True)
 
     page = log_in(browser_context_factory, staff)
     open_application(page, app)
     expect(page.locator("#basic")).to_contain_text("中等职业学校（可评价至四级/中级工）")
+    # The occupation form offers this school no level above its cap (item 17) …
     page.get_by_role("link", name="添加职业（工种）").click()
     page.select_option("#id_occupation", label=WELDER_LABEL)
-    page.select_option("#id_highest_level", label=LEVEL_3)
-    page.get_by_label("国家职业技能标准", exact=True).check()
-    page.get_by_label(f"{major.code} {major.name}", exact=False).check()
-    page.get_by_role("button", name="添加", exact=True).click()
-    page.wait_for_url(f"**/institutions/{app.pk}/")
+    expect(page.locator("#id_highest_level option")).to_have_count(2)
+    expect(page.locator(f"#id_highest_level option:has-text('{LEVEL_3}')")).to_have_count(0)
+    # … so the row is written past the form, as an older draft may hold it: the submit check stays the authority.
+    services.occupation_add(
+        application=app, actor=staff, occupation=welder, highest_level=3, basis="national_standard", majors=[major]
+    )
+    open_application(page, app)
 
     rule = f"「{WELDER_LABEL}」最高等级{LEVEL_3}超出中等职业学校可评价的最高等级（四级/中级工）。"
     expect(page.locator("[data-testid=checklist]")).to_contain_text(rule)

@@ -80,6 +80,10 @@ class Cast:
                 application=app, actor=self.staff, condition=condition, statement=f"条件{condition}的情况说明"
             )
             services.evidence_add(application=app, actor=self.staff, condition=condition, upload=pdf())
+        services.work_plan_upload(application=app, actor=self.staff, upload=pdf("认定工作方案.pdf"))
+        if kind != "add_occupation":  # a site whose room has audio/video monitoring
+            site = services.site_add(application=app, actor=self.staff, name="实训楼考核站点", address="实训楼3层")
+            services.room_add(site=site, actor=self.staff, name="301", capacity=30, av_monitoring=True)
         major = major or corresponding_major(self.school, occupation or welder())
         services.occupation_add(
             application=app,

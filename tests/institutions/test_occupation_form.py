@@ -131,7 +131,9 @@ def test_the_majors_are_marked_for_the_chosen_occupation_in_one_query():
         assert 'data-corresponds="no"' in block
     block = re.search(rf'data-testid="major-{others[0].pk}">(.*?)</div>', html, re.S).group(1)
     assert "checked" in block  # a ticked major stays ticked when the occupation changes
-    assert 'hx-get="' + add_url(app) + '"' in html and 'hx-select="#occupation-majors"' in html
+    # Choosing another occupation swaps only the marks (out of band), never the checkboxes.
+    assert 'hx-get="' + add_url(app) + '"' in html and 'hx-swap="none"' in html
+    assert re.search(rf'hx-select-oob="[^"]*#major-mark-{matching.pk}[,"]', html)
 
 
 # --- Refused early, in the submit rule's own words ------------------------------------------

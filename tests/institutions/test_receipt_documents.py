@@ -117,3 +117,21 @@ def test_the_download_page_asks_again_for_a_render_that_is_overdue(time_machine)
     receipt.refresh_from_db()
     assert receipt.pdf
     assert client.get(url).status_code == 200 and response.status_code in {200, 202}
+
+
+@pytest.mark.needs("pango", "cjk-font", "poppler-utils")
+def test_the_receipt_states_scope_sites_consents_and_the_ministry_reference(tmp_path):
+    """Issue 7 item 7: 本校毕业学年学生, the sites, both consents with dates, the ministry filing reference."""
+    import subprocess
+
+    cast = Cast(factories.school())
+    app, receipt = cast.filed()
+    path = tmp_path / "receipt.pdf"
+    path.write_bytes(receipt.pdf.read())
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    flat = "".join(text.split())
+    assert "本校毕业学年学生" in flat
+    assert "实训楼考核站点" in flat and "实训楼3层" in flat and "音视频监控" in flat
+    assert "市人力资源和社会保障局于" in flat and "市教育委员会于" in flat
+    assert "第2页" not in flat  # one page
+    assert "人社鉴备〔2026〕12号" in flat

@@ -425,3 +425,72 @@ def test_rule_the_panel_judges_each_occupation_and_its_major(cast):
     )
     with pytest.raises(TransitionError, match="不能签署"):
         services.panel_conclude(application=app, actor=cast.lead, passed=True, opinion="通过")
+
+
+# --- Renewal and filing again (issue 7 item 9), sites and work plan (item 6) -----------------
+
+
+def test_rule_renewal_is_the_schools_application_opened_before_expiry(cast, settings):
+    """Annex §3.3 valid 3 years: renewal goes through the same review, opened a configurable time before."""
+    _app, _receipt = cast.filed()
+    inst = Institution.objects.get(school=cast.school)
+    settings.PORTAL_RENEWAL_WINDOW_DAYS = 90
+    with pytest.raises(TransitionError, match="起可申请延续"):
+        services.application_create(school=cast.school, actor=cast.staff, kind="renewal")
+    settings.PORTAL_RENEWAL_WINDOW_DAYS = 3 * 366  # the window is open
+    old_end = inst.valid_until
+    Institution.objects.filter(pk=inst.pk).update(valid_until=old_end - dt.timedelta(days=400))
+    renewal, receipt = Cast(cast.school, staff=cast.staff).filed(kind="renewal")
+    inst.refresh_from_db()
+    assert renewal.kind == "renewal" and renewal.status == S.FILED
+    assert inst.valid_until == services.validity_end(inst.confirmed_on) and inst.status == "active"
+    assert inst.events.filter(action="renew", actor=renewal.receipt.issued_by).exists()
+    assert receipt.number.endswith("002号")
+
+
+def test_rule_a_school_whose_filing_was_removed_may_file_again_and_keeps_its_codes(cast):
+    _app, _receipt = cast.filed()
+    inst = Institution.objects.get(school=cast.school)
+    code = inst.code
+    services.institution_remove(institution=inst, actor=cast.centre, reason="违规发证，移出目录")
+    with pytest.raises(TransitionError) as exc:  # not "already filed": the way forward
+        services.application_create(school=cast.school, actor=cast.staff, kind="add_occupation")
+    assert "重新备案" in exc.value.messages[0]
+    again, _receipt2 = Cast(cast.school, staff=cast.staff).filed()
+    inst.refresh_from_db()
+    assert again.status == S.FILED and inst.status == "active" and inst.code == code
+    assert inst.events.filter(action="relist").exists()
+
+
+def test_rule_a_suspended_institution_is_told_what_to_do():
+    cast = Cast(factories.school())
+    _app, _receipt = cast.filed()
+    inst = Institution.objects.get(school=cast.school)
+    services.institution_suspend(institution=inst, actor=cast.centre, reason="整改")
+    for kind in ("initial", "add_occupation", "renewal"):
+        with pytest.raises(TransitionError, match="整改"):
+            services.application_create(school=cast.school, actor=cast.staff, kind=kind)
+
+
+def test_rule_a_work_plan_and_sites_with_monitored_rooms_are_filed(cast):
+    """Annex §1.1 item 4 (考核站点, 音视频监控设备) and §4.2 (按照经备案的相关工作方案)."""
+    app = services.application_create(school=cast.school, actor=cast.staff)
+    problems = services.submission_problems(app)
+    assert any("工作方案" in p for p in problems) and any("考核站点" in p for p in problems)
+    site = services.site_add(application=app, actor=cast.staff, name="东校区站点", address="东校区1号楼")
+    services.room_add(site=site, actor=cast.staff, name="101", capacity=20, av_monitoring=False)
+    problems = services.submission_problems(app)
+    assert any("「东校区站点」的考场「101」未配备音视频监控设备" in p for p in problems)
+    with pytest.raises(ValidationError, match="PDF"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        services.work_plan_upload(
+            application=app, actor=cast.staff, upload=SimpleUploadedFile("plan.docx", b"PK\x03\x04 not a pdf")
+        )
+
+
+def test_sites_are_listed_with_the_institution_at_confirmation(cast):
+    app, _receipt = cast.filed()
+    inst = Institution.objects.get(school=cast.school)
+    site = inst.sites.get()
+    assert site.application == app and site.rooms.get().av_monitoring

@@ -234,6 +234,14 @@ def test_a_filing_runs_from_draft_to_receipt_through_the_pages(cast, django_capt
         url = reverse("institutions:condition_edit", args=[app.pk, condition])
         staff.post(url, {"part": "statement", "statement": f"条件{condition}说明"})
         staff.post(url, {"part": "evidence", "files": [pdf()]})
+    # The work plan and a site with a monitored room (annex §1.1 item 4, §4.2).
+    plan_url = reverse("institutions:plan_sites", args=[app.pk])
+    assert staff.post(plan_url, {"part": "work_plan", "file": pdf("工作方案.pdf")}).status_code == 302
+    assert staff.post(plan_url, {"part": "site", "name": "实训楼站点", "address": "实训楼2层"}).status_code == 302
+    site = app.sites.get()
+    room_url = reverse("institutions:room_add", args=[site.pk])
+    assert staff.post(room_url, {"name": "201", "capacity": "30", "av_monitoring": "on"}).status_code == 302
+    assert "实训楼站点" in staff.get(plan_url).content.decode()
     major = corresponding_major(cast.school, welder())
     page = staff.get(reverse("institutions:occupation_add", args=[app.pk])).content.decode()
     # Only what the school may apply for is offered: no access-type or non-skill occupation.
@@ -249,6 +257,7 @@ def test_a_filing_runs_from_draft_to_receipt_through_the_pages(cast, django_capt
         },
     )
     assert response.status_code == 302, response.content.decode()
+    app.refresh_from_db()
     assert services.submission_problems(app) == []
 
     response = staff.post(act_url(app, "submit"))  # without the declaration: the form again, nothing moves

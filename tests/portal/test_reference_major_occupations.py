@@ -96,7 +96,7 @@ def test_an_administrator_imports_a_correspondence_with_its_source(django_captur
         [
             ["460301", "机电一体化技术", "高职专科", "装备制造大类", "自动化类", "6-31-01-03", SOURCE],
             ["460301", "机电一体化技术", "高职专科", "装备制造大类", "自动化类", "6-31-07-03", SOURCE],
-            ["460110", "智能焊接技术", "高职专科", "装备制造大类", "机械设计制造类", "6-18-02-04", SOURCE],
+            ["460107", "材料成型及控制技术", "高职专科", "装备制造大类", "机械设计制造类", "6-18-02-04", SOURCE],
         ]
     )
     job = run(upload, admin, django_capture_on_commit_callbacks)
@@ -109,9 +109,9 @@ def test_an_administrator_imports_a_correspondence_with_its_source(django_captur
     removed = MajorOccupation.history.filter(history_type="-")
     assert {r.occupation_code for r in removed} == {"6-20-03-01", "6-31-07-01"}
     assert {r.history_user for r in removed} == {admin}
-    link = MajorOccupation.objects.get(major__code="460110", occupation_code="6-18-02-04")
+    link = MajorOccupation.objects.get(major__code="460107", occupation_code="6-18-02-04")
     assert link.source == SOURCE and link.history.latest().history_user == admin
-    assert selectors.major_corresponds("460110", occupation("6-18-02-04"))
+    assert selectors.major_corresponds("460107", occupation("6-18-02-04"))
 
 
 def test_a_bad_correspondence_file_is_refused_whole_naming_row_and_column(django_capture_on_commit_callbacks):
