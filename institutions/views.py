@@ -413,7 +413,8 @@ def _occupation_form_page(request: HttpRequest, application, applied=None) -> Ht
         else:
             messages.success(request, _("已修改申报职业（工种）。") if applied else _("已添加申报职业（工种）。"))
             response = redirect("institutions:application_detail", pk=application.pk)
-            response["Location"] += "#occupations"
+            if applied is not None:  # back to the row that was changed
+                response["Location"] += "#occupations"
             return response
     context = {
         "application": application,
