@@ -445,7 +445,7 @@ def filing_confirm(
             row.lowest_level, row.highest_level = item.lowest_level, item.highest_level
             row.basis, row.specification_ref = item.basis, item.specification_ref
             row.confirmed_on, row.valid_until, row.application = today, end, app
-            row.status = InstitutionStatus.ACTIVE
+            row.status, row.status_reason = InstitutionStatus.ACTIVE, ""
             record(row, actor=actor, reason=listed)
             row.save()
         if app.kind != ApplicationKind.ADD_OCCUPATION:
