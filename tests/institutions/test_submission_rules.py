@@ -202,3 +202,12 @@ def test_rule_the_major_must_correspond_to_the_occupation():
     welding = factories.major(Cast(factories.school()).school, code="460110", name="智能焊接技术")
     cast2 = Cast(welding.school)
     assert cast2.submitted(major=welding).status == ApplicationStatus.SUBMITTED
+
+
+def test_rule_an_occupation_whose_standard_is_published_is_never_refused_for_lacking_one():
+    """Annex §2.1: 茶艺师 has its 2018 national standard; the national-standard basis is accepted."""
+    tea = Occupation.objects.get(code="4-03-02-07", work_type="")
+    assert tea.has_national_standard and tea.standard_year == 2018
+    cast = Cast(factories.school())
+    app = cast.draft(occupation=tea, basis=EvaluationBasis.NATIONAL_STANDARD)
+    assert not any("尚未颁布国家职业技能标准" in m for m in services.submission_problems(app))

