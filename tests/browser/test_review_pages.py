@@ -72,16 +72,17 @@ def test_an_expert_reads_the_evidence_in_the_findings_page(browser_context_facto
     page, console = log_in(browser_context_factory, cast.experts[1])
     page.goto(f"/institutions/{app.pk}/findings/")
     card = page.locator("[data-testid=finding-condition-1]")
-    frame = card.locator("iframe")
-    expect(frame).to_be_visible()
     first = app.answers.get(condition=1).evidence.get()
+    frame = card.locator("iframe")
+    expect(frame).to_be_hidden()  # a PDF opens (and starts its viewer) when asked for
+    card.locator(f"[data-testid=evidence-{first.pk}] summary").click()
+    expect(frame).to_be_visible()
     expect(frame).to_have_attribute("src", f"/institutions/evidence/{first.pk}/view/")
     content = frame.element_handle().content_frame()
     content.wait_for_load_state()
     assert content.url.endswith(f"/institutions/evidence/{first.pk}/view/")
     image = page.locator(f"[data-testid=evidence-{photo.pk}] img")
-    page.locator(f"[data-testid=evidence-{photo.pk}] summary").click()  # the second file of condition 4: closed
-    expect(image).to_be_visible()
+    expect(image).to_be_visible()  # images are shown open
     page.wait_for_function("img => img.complete && img.naturalWidth === 480", arg=image.element_handle())
     # Chromium's PDF viewer (an extension frame inside ours) loaded; painting it takes a moment in headless.
     for _ in range(50):
