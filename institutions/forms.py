@@ -388,14 +388,14 @@ class FindingsForm(forms.Form):
                 required=False,
                 choices=EvaluationMethod.choices,
                 initial=found.methods if found else [],
-                widget=forms.CheckboxSelectMultiple,
+                widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             )
             self.fields[f"c{n}_met"] = forms.ChoiceField(
                 label=_("是否符合"),
                 required=False,
                 choices=self.MET,
                 initial=("yes" if found.met else "no") if found else None,
-                widget=forms.RadioSelect,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
             )
             self.fields[f"c{n}_remarks"] = forms.CharField(
                 label=_("评估意见"),
@@ -412,7 +412,7 @@ class FindingsForm(forms.Form):
                 required=False,
                 choices=self.SOUND,
                 initial=("yes" if found.sound else "no") if found else None,
-                widget=forms.RadioSelect,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
             )
             self.fields[f"o{applied.pk}_remarks"] = forms.CharField(
                 label=_("评估意见"),
