@@ -42,21 +42,32 @@ def _tell_school(inst: Institution, title: str, body: str = "") -> None:
     )
 
 
-def _directory_change(
-    institution: Institution, actor: User | None, *, action: str, reason: str, authority: Authority | None = None
-) -> Institution:
+def _listing_change(workflow, obj, actor: User | None, *, action: str, reason: str, authority, institution_of, title):
+    """One public directory step (suspend, restore, remove) on an institution or one occupation row:
+    a reason is required and published; the school is told in its own language."""
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("请填写原因（将在目录中公开）。"))
-    with DIRECTORY.step(action, institution, actor, authority) as inst:
-        inst.status_reason = reason
-        DIRECTORY.move(inst, action, actor=actor, comment=reason, fields=("status_reason",), authority=authority)
-        _tell_school(
-            inst,
-            stored(gettext_lazy("评价机构目录变更：%(a)s"), a=DIRECTORY[action].label),
-            reason,
-        )
-    return inst
+    with workflow.step(action, obj, actor, authority) as locked:
+        locked.status_reason = reason
+        workflow.move(locked, action, actor=actor, comment=reason, fields=("status_reason",), authority=authority)
+        _tell_school(institution_of(locked), title(locked), reason)
+    return locked
+
+
+def _directory_change(
+    institution: Institution, actor: User | None, *, action: str, reason: str, authority: Authority | None = None
+) -> Institution:
+    return _listing_change(
+        DIRECTORY,
+        institution,
+        actor,
+        action=action,
+        reason=reason,
+        authority=authority,
+        institution_of=lambda inst: inst,
+        title=lambda inst: stored(gettext_lazy("评价机构目录变更：%(a)s"), a=DIRECTORY[action].label),
+    )
 
 
 def institution_suspend(
@@ -89,24 +100,20 @@ def _occupation_change(
     authority: Authority | None = None,
 ) -> InstitutionOccupation:
     """Suspend, restore or remove one directory occupation; the institution stays as it is."""
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError(_("请填写原因（将在目录中公开）。"))
-    with DIRECTORY_OCCUPATION.step(action, row, actor, authority) as locked:
-        locked.status_reason = reason
-        DIRECTORY_OCCUPATION.move(
-            locked, action, actor=actor, comment=reason, fields=("status_reason",), authority=authority
-        )
-        _tell_school(
-            locked.institution,
-            stored(
-                gettext_lazy("评价职业（工种）目录变更：%(a)s：%(o)s"),
-                a=DIRECTORY_OCCUPATION[action].label,
-                o=str(locked.occupation),
-            ),
-            reason,
-        )
-    return locked
+    return _listing_change(
+        DIRECTORY_OCCUPATION,
+        row,
+        actor,
+        action=action,
+        reason=reason,
+        authority=authority,
+        institution_of=lambda locked: locked.institution,
+        title=lambda locked: stored(
+            gettext_lazy("评价职业（工种）目录变更：%(a)s：%(o)s"),
+            a=DIRECTORY_OCCUPATION[action].label,
+            o=str(locked.occupation),
+        ),
+    )
 
 
 def directory_occupation_suspend(

@@ -230,14 +230,11 @@ APPLICATION = Workflow(
 
 _centre = has_role(Role.CENTRE_REVIEWER)
 
-DIRECTORY = Workflow(
-    name="directory",
-    model=Institution,
-    event_model=InstitutionEvent,
-    event_fields=lambda inst: {"institution": inst},
-    lock_related=("school__organisation",),
-    state_message=gettext_lazy("机构当前状态为“%(status)s”，不能%(action)s。"),
-    transitions=[
+
+def _listing_steps(*, restore_guard=None) -> list[Transition]:
+    """Suspend, restore and remove, alike for an institution and for one of its occupations:
+    the centre acts; oversight suspends or removes with a sanction; an administrator with a reason."""
+    return [
         Transition(
             "suspend",
             pgettext_lazy("action", "暂停"),
@@ -254,8 +251,10 @@ DIRECTORY = Workflow(
             frozenset({D.SUSPENDED}),
             _centre,
             target=D.ACTIVE,
+            guard=restore_guard,
             authorities=frozenset({ADMINISTRATION}),
             needs_comment=True,
+            style="outline-success",
         ),
         Transition(
             "remove",
@@ -267,6 +266,17 @@ DIRECTORY = Workflow(
             needs_comment=True,
             style="outline-danger",
         ),
+    ]
+
+DIRECTORY = Workflow(
+    name="directory",
+    model=Institution,
+    event_model=InstitutionEvent,
+    event_fields=lambda inst: {"institution": inst},
+    lock_related=("school__organisation",),
+    state_message=gettext_lazy("机构当前状态为“%(status)s”，不能%(action)s。"),
+    transitions=[
+        *_listing_steps(),
         Transition(
             "renew",
             gettext_lazy("延续备案"),
@@ -315,37 +325,7 @@ DIRECTORY_OCCUPATION = Workflow(
     lock_related=("institution__school__organisation", "occupation"),
     state_message=gettext_lazy("该职业（工种）当前状态为“%(status)s”，不能%(action)s。"),
     transitions=[
-        Transition(
-            "suspend",
-            pgettext_lazy("action", "暂停"),
-            frozenset({D.ACTIVE}),
-            _centre,
-            target=D.SUSPENDED,
-            authorities=frozenset({SANCTION, ADMINISTRATION}),
-            needs_comment=True,
-            style="outline-warning",
-        ),
-        Transition(
-            "restore",
-            gettext_lazy("恢复"),
-            frozenset({D.SUSPENDED}),
-            _centre,
-            target=D.ACTIVE,
-            guard=occupation_restorable,
-            authorities=frozenset({ADMINISTRATION}),
-            needs_comment=True,
-            style="outline-success",
-        ),
-        Transition(
-            "remove",
-            gettext_lazy("移出目录"),
-            frozenset({D.ACTIVE, D.SUSPENDED, D.EXPIRED}),
-            _centre,
-            target=D.REMOVED,
-            authorities=frozenset({SANCTION, ADMINISTRATION}),
-            needs_comment=True,
-            style="outline-danger",
-        ),
+        *_listing_steps(restore_guard=occupation_restorable),
         Transition("expire", gettext_lazy("有效期届满，自动过期"), frozenset({D.ACTIVE}), system, target=D.EXPIRED),
         Transition(
             "renew",
