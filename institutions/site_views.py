@@ -10,12 +10,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from institutions import forms, selectors, services
 from institutions.services import TransitionError
-from institutions.views import VIEWER_ROLES, _editable, _refused
+from institutions.views import VIEWER_ROLES, _confirm_delete, _editable, _refused
 from portal.access import roles_required
 from portal.models import Role
 
@@ -75,9 +76,13 @@ def room_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles_required(Role.SCHOOL_STAFF)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST deletes the site with its rooms."""
     site = selectors.site_in_scope(user=request.user, pk=pk)
+    if request.method != "POST":
+        back = reverse("institutions:plan_sites", args=[site.application_id])
+        return _confirm_delete(request, site.application, what=_("考核站点及其考场"), name=site.name, back=back)
     try:
         services.site_remove(site=site, actor=request.user)
     except TransitionError as exc:
@@ -87,10 +92,14 @@ def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles_required(Role.SCHOOL_STAFF)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def room_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST deletes."""
     room = selectors.room_in_scope(user=request.user, pk=pk)
     application = room.site.application
+    if request.method != "POST":
+        back = reverse("institutions:plan_sites", args=[application.pk])
+        return _confirm_delete(request, application, what=_("考场"), name=str(room), back=back)
     try:
         services.room_remove(room=room, actor=request.user)
     except TransitionError as exc:

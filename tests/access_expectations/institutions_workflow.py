@@ -63,8 +63,9 @@ EXPECTATIONS = {
     "institutions:plan_sites": ("application", _for(200, {STAFF})),
     "institutions:work_plan_download": ("application", _for(200, SCHOOL_VIEWERS, **{EXPERT: 404})),
     "institutions:room_add": ("site", _for(405, {STAFF})),
-    "institutions:site_delete": ("site", _for(405, {STAFF})),
-    "institutions:room_delete": ("room", _for(405, {STAFF})),
+    # GET asks the school's staff to confirm a deletion; the deletion is the POST.
+    "institutions:site_delete": ("site", _for(200, {STAFF})),
+    "institutions:room_delete": ("room", _for(200, {STAFF})),
 }
 
 # Applications of ``other_school`` (another district): out of the school's and the district's reach.

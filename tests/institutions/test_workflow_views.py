@@ -418,3 +418,20 @@ def test_the_home_panel_keeps_a_constant_number_of_queries_as_work_piles_up(cast
     for user, client in clients.items():
         with django_assert_max_num_queries(baseline[user]):
             assert client.get("/").status_code == 200
+
+
+def test_deleting_a_site_or_a_room_asks_for_confirmation_first(cast):
+    app = cast.draft()
+    site = app.sites.get()
+    room = site.rooms.get()
+    staff = client_for(cast.staff)
+    ask = staff.get(reverse("institutions:room_delete", args=[room.pk]))
+    assert (
+        ask.status_code == 200 and "确定要删除" in ask.content.decode() and room.site.rooms.filter(pk=room.pk).exists()
+    )
+    assert staff.post(reverse("institutions:room_delete", args=[room.pk])).status_code == 302
+    assert not site.rooms.exists()
+    ask = staff.get(reverse("institutions:site_delete", args=[site.pk]))
+    assert ask.status_code == 200 and site.name in ask.content.decode() and app.sites.exists()
+    assert staff.post(reverse("institutions:site_delete", args=[site.pk])).status_code == 302
+    assert not app.sites.exists()
