@@ -1,1 +1,99 @@
-"""Models arrive with their issue; see DOMAIN.md for the lifecycle stage this app carries."""
+"""Assessment batches (评价计划, notice annex §4.1): planned per filed occupation and level, filed
+with the appraisal centre before the batch, accepted or returned. Only ``assessments.services``
+assigns a status.
+
+This is the first part of the batches issue: the plan and its filing. Rooms and staff,
+candidates, supervision and results build on it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from portal.workflow import WorkflowEventBase
+from schools.models import Level
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已报备，待市职鉴中心审核")
+    RETURNED = "returned", _("退回修改")
+    ACCEPTED = "accepted", _("已备案")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class PlanAction(models.TextChoices):
+    SUBMIT = "submit", _("报市职鉴中心备案")
+    WITHDRAW = "withdraw", _("撤回评价计划")
+    RETURN = "return", _("退回修改")
+    ACCEPT = "accept", _("备案通过")
+
+
+class AssessmentMethod(models.TextChoices):
+    """Annex §2.2: result assessment (theory + practical) or process assessment (课证融通)."""
+
+    RESULT = "result", _("结果考核（理论考试＋实操考核）")
+    PROCESS = "process", _("过程考核（课证融通）")
+
+
+class EvaluationPlan(models.Model):
+    institution = models.ForeignKey(
+        "institutions.Institution", on_delete=models.PROTECT, related_name="plans", verbose_name=_("评价机构")
+    )
+    occupation = models.ForeignKey(
+        "institutions.InstitutionOccupation",
+        on_delete=models.PROTECT,
+        related_name="plans",
+        verbose_name=_("职业（工种）"),
+    )
+    level = models.PositiveSmallIntegerField(_("等级"), choices=Level.choices)
+    site = models.ForeignKey(
+        "institutions.AssessmentSite", on_delete=models.PROTECT, related_name="plans", verbose_name=_("考核站点")
+    )
+    method = models.CharField(_("评价方式"), max_length=20, choices=AssessmentMethod.choices)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT, db_index=True
+    )
+    round = models.PositiveSmallIntegerField(_("报备轮次"), default=0)
+    submitted_at = models.DateTimeField(_("报备时间"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("评价计划")
+        verbose_name_plural = _("评价计划")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="plan_ends_after_it_starts"),
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=5), name="plan_level_is_a_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution} · {self.occupation.occupation} · {self.get_level_display()} #{self.pk}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in {PlanStatus.DRAFT, PlanStatus.RETURNED}
+
+
+class PlanEvent(WorkflowEventBase):
+    plan = models.ForeignKey(EvaluationPlan, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=40, choices=PlanAction.choices)
+    from_status = models.CharField(_("原状态"), max_length=20, choices=PlanStatus.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20, choices=PlanStatus.choices)
+    round = models.PositiveSmallIntegerField(_("轮次"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta(WorkflowEventBase.Meta):
+        verbose_name = _("评价计划办理记录")
+        verbose_name_plural = _("评价计划办理记录")
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.action} → {self.to_status}"
