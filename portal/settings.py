@@ -293,6 +293,8 @@ DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
 PORTAL_SITE_SEQUENCE_NEXT = os.environ.get("PORTAL_SITE_SEQUENCE_NEXT", "")
 # Renewal (延续备案) is opened to the school this many days before its filing expires.
 PORTAL_RENEWAL_WINDOW_DAYS = int(os.environ.get("PORTAL_RENEWAL_WINDOW_DAYS", "180"))
+# Annex §4.1: an evaluation plan is filed with the centre at least this many working days before the batch.
+PORTAL_PLAN_LEAD_WORKING_DAYS = int(os.environ.get("PORTAL_PLAN_LEAD_WORKING_DAYS", "5"))
 # seed_demo creates logins with a published password: allowed in the embedded/debug setup only.
 DEMO_DATA_ALLOWED = env_bool("PORTAL_ALLOW_DEMO", default=DEBUG or EMBEDDED)
 GUARDIAN_RAISE_403 = False
