@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from assessments.models import AssessmentMethod, EvaluationPlan, PlanAction, PlanEvent, PlanStatus
 from institutions import selectors as institution_selectors
 from institutions.models import AssessmentSite, Institution, InstitutionOccupation
+from institutions.services.workflow import is_school_staff_of
 from portal.access import users_with_roles
 from portal.i18n import stored
 from portal.models import Role, User
@@ -33,12 +34,7 @@ A = PlanAction
 
 
 def _school_staff_of_plan(user, plan: EvaluationPlan) -> bool:
-    return (
-        user is not None
-        and user.is_authenticated
-        and user.has_role(Role.SCHOOL_STAFF)
-        and user.organisation_id == plan.institution.school.organisation_id
-    )
+    return is_school_staff_of(user, plan.institution.school)
 
 
 PLAN = Workflow(
@@ -153,7 +149,7 @@ def plan_create(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
 ) -> EvaluationPlan:
-    if not (actor.has_role(Role.SCHOOL_STAFF) and actor.organisation_id == institution.school.organisation_id):
+    if not is_school_staff_of(actor, institution.school):
         raise PermissionDenied
     if method not in AssessmentMethod.values:
         raise ValidationError(_("评价方式无效。"))

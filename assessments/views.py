@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from assessments import forms, selectors, services
 from institutions import selectors as institution_selectors
-from institutions.models import Institution
 from portal import stepviews
 from portal.access import SCHOOL_VIEWER_ROLES, roles_required
 from portal.history import history_rows
@@ -35,15 +34,13 @@ def _refused(request: HttpRequest, plan, problems: list[str]) -> HttpResponse:
 def plan_list(request: HttpRequest) -> HttpResponse:
     plans = selectors.plan_list(user=request.user)
     page = Paginator(plans, 30).get_page(request.GET.get("page"))
-    institution = None
-    if request.user.has_role(Role.SCHOOL_STAFF):
-        institution = Institution.objects.filter(school__organisation_id=request.user.organisation_id).first()
+    institution = institution_selectors.institution_of(request.user)
     return render(request, "assessments/plan_list.html", {"page": page, "institution": institution})
 
 
 @roles_required(Role.SCHOOL_STAFF)
 def plan_create(request: HttpRequest) -> HttpResponse:
-    institution = Institution.objects.filter(school__organisation_id=request.user.organisation_id).first()
+    institution = institution_selectors.institution_of(request.user)
     if institution is None:
         raise Http404
     today = timezone.localdate()

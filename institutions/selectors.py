@@ -243,3 +243,10 @@ def room_in_scope(*, user, pk: int):
         pk=pk,
         site__application__in=application_list(user=user).values("pk"),
     )
+
+
+def institution_of(user) -> Institution | None:
+    """The filed institution of a school staff member's own school, if any."""
+    if not user.is_authenticated or not user.has_role(Role.SCHOOL_STAFF):
+        return None
+    return Institution.objects.filter(school__organisation_id=user.organisation_id).select_related("school").first()
