@@ -10,4 +10,8 @@ class AssessmentsConfig(AppConfig):
         from portal.access import SCHOOL_VIEWER_ROLES
         from portal.navigation import register_menu
 
-        register_menu(_("评价计划"), "assessments:plan_list", SCHOOL_VIEWER_ROLES)
+        from portal.models import Role
+
+        register_menu(
+            _("评价计划"), "assessments:plan_list", SCHOOL_VIEWER_ROLES | {Role.EXPERT, Role.QUALITY_SUPERVISOR}
+        )

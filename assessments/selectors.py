@@ -1,15 +1,17 @@
 """Scoped reads of evaluation plans.
 
 School staff see their institution's plans (drafts included); the city-wide authorities every
-filed plan; a district bureau the filed plans of its district's schools; anyone else none.
+filed plan; a district bureau the filed plans of its district's schools; a person on a batch's
+staff (监考、考评、内部督导) or assigned as its external supervisor that batch only, once filed;
+anyone else none.
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from assessments.models import EvaluationPlan, PlanStatus
+from assessments.models import BatchStaff, EvaluationPlan, PlanStatus, SupervisionAssignment
 from portal.access import is_citywide
 from portal.models import Role
 
@@ -20,14 +22,19 @@ def plan_list(*, user) -> QuerySet[EvaluationPlan]:
     )
     if not user.is_authenticated:
         return base.none()
-    if user.has_role(Role.SCHOOL_STAFF):
-        return base.filter(institution__school__organisation_id=user.organisation_id)
-    filed = base.exclude(status=PlanStatus.DRAFT)
     if is_citywide(user):
-        return filed
+        return base.exclude(status=PlanStatus.DRAFT)
+    assigned = Q(Exists(BatchStaff.objects.filter(plan=OuterRef("pk"), person=user))) | Q(
+        Exists(SupervisionAssignment.objects.filter(plan=OuterRef("pk"), supervisor=user))
+    )
+    scope = assigned & ~Q(status=PlanStatus.DRAFT)
+    if user.has_role(Role.SCHOOL_STAFF):
+        scope |= Q(institution__school__organisation_id=user.organisation_id)
     if user.has_role(Role.DISTRICT_HR_OFFICER) and user.organisation.district_id:
-        return filed.filter(institution__school__organisation__district_id=user.organisation.district_id)
-    return base.none()
+        scope |= Q(institution__school__organisation__district_id=user.organisation.district_id) & ~Q(
+            status=PlanStatus.DRAFT
+        )
+    return base.filter(scope)
 
 
 def plan_detail(*, user, pk: int) -> EvaluationPlan:

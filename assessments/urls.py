@@ -1,12 +1,16 @@
 from django.urls import path
 
-from assessments import views
+from assessments.views import candidates, plans, results, staffing, supervision
 
 app_name = "assessments"
 
 urlpatterns = [
-    path("", views.plan_list, name="plan_list"),
-    path("new/", views.plan_create, name="plan_create"),
-    path("<int:pk>/", views.plan_detail, name="plan_detail"),
-    path("<int:pk>/act/<str:action>/", views.plan_act, name="plan_act"),
+    path("", plans.plan_list, name="plan_list"),
+    path("new/", plans.plan_create, name="plan_create"),
+    path("<int:pk>/", plans.plan_detail, name="plan_detail"),
+    path("<int:pk>/act/<str:action>/", plans.plan_act, name="plan_act"),
+    *staffing.urlpatterns,
+    *candidates.urlpatterns,
+    *results.urlpatterns,
+    *supervision.urlpatterns,
 ]

@@ -202,6 +202,9 @@ class Student(models.Model):
     enrolment_year = models.PositiveSmallIntegerField(_("入学年份"))
     expected_graduation = models.DateField(_("预计毕业时间"))
     through_stage = models.CharField(_("贯通培养阶段"), max_length=20, choices=ThroughStage.choices, blank=True)
+    # DOMAIN.md: a through-programme student sits the level of a stage once that stage's teaching
+    # plan is complete; the date it was (or will be) completed. Empty: not yet known.
+    stage_completed_on = models.DateField(_("本阶段教学计划完成日期"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

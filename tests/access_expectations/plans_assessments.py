@@ -27,24 +27,29 @@ CENTRE = Role.CENTRE_REVIEWER.value
 DISTRICT = Role.DISTRICT_HR_OFFICER.value
 CITY = {str(r) for r in CITYWIDE_ROLES}
 READERS = CITY | {STAFF, DISTRICT}
+ASSIGNABLE = {Role.EXPERT.value, Role.QUALITY_SUPERVISOR.value}  # see only batches they are on
 
 
 def _for(ok: int, roles: set[str], other: int = 403, **codes: int) -> dict[str, int]:
     return {**{r: (ok if r in roles else other) for r in Role.values}, **codes, ANON: 302}
 
 
-DRAFT_HIDDEN = {r: 404 for r in CITY | {DISTRICT}}  # drafts are the school's own
+DRAFT_HIDDEN = {r: 404 for r in CITY | {DISTRICT} | ASSIGNABLE}  # drafts are the school's own
+UNASSIGNED = {r: 404 for r in ASSIGNABLE}
 
 EXPECTATIONS = {
-    "assessments:plan_list": (None, _for(200, READERS)),
+    "assessments:plan_list": (None, _for(200, READERS | ASSIGNABLE)),
     "assessments:plan_create": (None, _for(200, {STAFF})),
-    "assessments:plan_detail": ("submitted_plan", _for(200, READERS)),
+    "assessments:plan_detail": ("submitted_plan", _for(200, READERS, **UNASSIGNED)),
     "assessments:plan_act": ("draft_plan_submit", _for(200, {STAFF}, **DRAFT_HIDDEN)),
 }
 
 OUT_OF_SCOPE = {
     # Another district's school: its staff and district bureau do not see the plan.
-    "assessments:plan_detail": ("other_submitted_plan", _for(200, READERS, **{STAFF: 404, DISTRICT: 404})),
+    "assessments:plan_detail": (
+        "other_submitted_plan",
+        _for(200, READERS, **UNASSIGNED, **{STAFF: 404, DISTRICT: 404}),
+    ),
 }
 
 
@@ -66,9 +71,14 @@ POST_EXPECTATIONS = {
     "assessments:plan_create": [Post(None, _for(Writes(302), {STAFF}), data=_plan_body)],
     "assessments:plan_act": [
         Post("draft_plan_withdraw", _for(Writes(302), {STAFF}, **DRAFT_HIDDEN), data={"comment": ""}),
-        Post("submitted_plan_accept", _for(403, set(), **{CENTRE: Writes(302)}), data={"comment": "同意"}),
-        Post("other_submitted_plan_accept", _for(403, set(), **{CENTRE: Writes(302), STAFF: 404, DISTRICT: 404})),
-        Post("accepted_plan_accept", _for(403, set(), **{CENTRE: 409}), data={"comment": "再次"}),
+        Post(
+            "submitted_plan_accept", _for(403, set(), **UNASSIGNED, **{CENTRE: Writes(302)}), data={"comment": "同意"}
+        ),
+        Post(
+            "other_submitted_plan_accept",
+            _for(403, set(), **UNASSIGNED, **{CENTRE: Writes(302), STAFF: 404, DISTRICT: 404}),
+        ),
+        Post("accepted_plan_accept", _for(403, set(), **UNASSIGNED, **{CENTRE: 409}), data={"comment": "再次"}),
         Post("draft_plan_unknown", _for(404, {STAFF}, **DRAFT_HIDDEN), note="no such step"),
     ],
 }

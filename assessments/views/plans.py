@@ -1,5 +1,8 @@
 """Pages of evaluation plans: thin views over ``selectors`` (scope → 404) and ``services``
-(right → 403, state → 409, rules → the form again with the message)."""
+(right → 403, state → 409, rules → the form again with the message).
+
+Batch pages need a login only: ``selectors.plan_list`` decides which batches a user sees (404
+for any other), so batch staff and external supervisors reach the batches they are on."""
 
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ from django.utils.translation import gettext as _
 from assessments import forms, selectors, services
 from institutions import selectors as institution_selectors
 from portal import stepviews
-from portal.access import SCHOOL_VIEWER_ROLES, roles_required
+from django.contrib.auth.decorators import login_required
+
+from portal.access import roles_required
 from portal.history import history_rows
 from portal.models import Role
 
@@ -30,7 +35,7 @@ def _refused(request: HttpRequest, plan, problems: list[str]) -> HttpResponse:
     return render(request, "assessments/refused.html", {"plan": plan, "problems": problems}, status=409)
 
 
-@roles_required(*SCHOOL_VIEWER_ROLES)
+@login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
     plans = selectors.plan_list(user=request.user)
     page = Paginator(plans, 30).get_page(request.GET.get("page"))
@@ -57,15 +62,27 @@ def plan_create(request: HttpRequest) -> HttpResponse:
     return render(request, "assessments/plan_form.html", context)
 
 
-@roles_required(*SCHOOL_VIEWER_ROLES)
+@login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_detail(user=request.user, pk=pk)
     actions = [(t.name, t) for t in services.PLAN.available(plan, request.user)]
-    context = {"plan": plan, "actions": actions, "events": list(plan.events.all()), "history": history_rows(plan)}
+    from assessments.views import candidates, results, staffing, supervision
+
+    sections = {
+        module.__name__.rsplit(".", 1)[-1]: module.section_context(request, plan)
+        for module in (staffing, candidates, results, supervision)
+    }
+    context = {
+        "plan": plan,
+        "actions": actions,
+        "events": list(plan.events.all()),
+        "history": history_rows(plan),
+        "sections": sections,
+    }
     return render(request, "assessments/plan_detail.html", context)
 
 
-@roles_required(*SCHOOL_VIEWER_ROLES)
+@login_required
 def plan_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACT_SERVICES:
         raise Http404

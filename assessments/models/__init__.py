@@ -1,0 +1,55 @@
+from .candidates import Attendance, Candidate, CandidateOpening, Outcome
+from .plans import AssessmentMethod, EvaluationPlan, PlanAction, PlanEvent, PlanModule, PlanSnapshot, PlanStatus
+from .results import DeadlineReminder, ResultAction, ResultEvent, ResultFiling, ResultStatus, Score
+from .staffing import (
+    BarredKind,
+    Barring,
+    BatchRoom,
+    BatchStaff,
+    ConflictDeclaration,
+    Duty,
+    RoomPart,
+    StaffingStandard,
+)
+from .supervision import (
+    FindingEvidence,
+    FindingKind,
+    SupervisingBody,
+    SupervisionAssignment,
+    SupervisionFinding,
+    SupervisionVisit,
+)
+
+__all__ = [
+    "AssessmentMethod",
+    "Attendance",
+    "BarredKind",
+    "Barring",
+    "BatchRoom",
+    "BatchStaff",
+    "Candidate",
+    "CandidateOpening",
+    "ConflictDeclaration",
+    "DeadlineReminder",
+    "Duty",
+    "EvaluationPlan",
+    "FindingEvidence",
+    "FindingKind",
+    "Outcome",
+    "PlanAction",
+    "PlanEvent",
+    "PlanModule",
+    "PlanSnapshot",
+    "PlanStatus",
+    "ResultAction",
+    "ResultEvent",
+    "ResultFiling",
+    "ResultStatus",
+    "RoomPart",
+    "Score",
+    "StaffingStandard",
+    "SupervisingBody",
+    "SupervisionAssignment",
+    "SupervisionFinding",
+    "SupervisionVisit",
+]
