@@ -8,9 +8,8 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.access import SCHOOL_VIEWER_ROLES
-        from portal.navigation import register_menu
-
         from portal.models import Role
+        from portal.navigation import register_menu
 
         register_menu(
             _("评价计划"), "assessments:plan_list", SCHOOL_VIEWER_ROLES | {Role.EXPERT, Role.QUALITY_SUPERVISOR}

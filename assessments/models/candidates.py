@@ -38,6 +38,9 @@ class CandidateOpening(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.institution_id} → {self.school_id} ({self.decided_on})"
+
 
 class Attendance(models.TextChoices):
     EXPECTED = "expected", _("待考")

@@ -85,6 +85,9 @@ class Score(models.Model):
         verbose_name_plural = _("成绩")
         constraints = [models.UniqueConstraint(fields=["candidate", "part"], name="one_score_per_part")]
 
+    def __str__(self) -> str:
+        return f"{self.candidate_id} {self.part} {self.value}"
+
 
 class DeadlineReminder(models.Model):
     """A deadline notice already sent for a batch: the beat job never sends one twice."""
@@ -98,3 +101,6 @@ class DeadlineReminder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "kind", "due_on"], name="one_deadline_reminder_per_kind")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.kind} {self.due_on}"

@@ -144,6 +144,9 @@ class ConflictDeclaration(models.Model):
         verbose_name_plural = _("回避申报")
         constraints = [models.UniqueConstraint(fields=["person", "student"], name="one_conflict_per_pair")]
 
+    def __str__(self) -> str:
+        return f"{self.person_id} ≠ {self.student_id}"
+
 
 class BarredKind(models.TextChoices):
     CANDIDATE = "candidate", _("禁止参加评价")

@@ -33,6 +33,9 @@ class SupervisionAssignment(models.Model):
         verbose_name_plural = _("外部质量督导安排")
         constraints = [models.UniqueConstraint(fields=["plan", "supervisor"], name="one_assignment_per_supervisor")]
 
+    def __str__(self) -> str:
+        return f"{self.supervisor} @ {self.plan_id}"
+
 
 class SupervisionVisit(models.Model):
     assignment = models.ForeignKey(SupervisionAssignment, on_delete=models.CASCADE, related_name="visits")
@@ -45,6 +48,9 @@ class SupervisionVisit(models.Model):
         ordering = ["visited_at", "id"]
         verbose_name = _("督导记录")
         verbose_name_plural = _("督导记录")
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} {self.visited_at:%Y-%m-%d}"
 
 
 class FindingKind(models.TextChoices):
@@ -70,6 +76,9 @@ class SupervisionFinding(models.Model):
         verbose_name = _("督导发现")
         verbose_name_plural = _("督导发现")
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
 
 class FindingEvidence(models.Model):
     finding = models.ForeignKey(SupervisionFinding, on_delete=models.CASCADE, related_name="evidence")
@@ -82,3 +91,6 @@ class FindingEvidence(models.Model):
     class Meta:
         verbose_name = _("督导证据")
         verbose_name_plural = _("督导证据")
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -7,6 +7,7 @@ for any other), so batch staff and external supervisors reach the batches they a
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,8 +18,6 @@ from django.utils.translation import gettext as _
 from assessments import forms, selectors, services
 from institutions import selectors as institution_selectors
 from portal import stepviews
-from django.contrib.auth.decorators import login_required
-
 from portal.access import roles_required
 from portal.history import history_rows
 from portal.models import Role
