@@ -7,10 +7,13 @@ class AssessmentsConfig(AppConfig):
     verbose_name = _("评价计划与实施")
 
     def ready(self) -> None:
+        from assessments.views.supervision import home_panel as supervision_home_panel
         from portal.access import SCHOOL_VIEWER_ROLES
+        from portal.home import register_home_panel
         from portal.models import Role
         from portal.navigation import register_menu
 
         register_menu(
             _("评价计划"), "assessments:plan_list", SCHOOL_VIEWER_ROLES | {Role.EXPERT, Role.QUALITY_SUPERVISOR}
         )
+        register_home_panel(supervision_home_panel)

@@ -8,10 +8,18 @@ anyone else none.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from assessments.models import BatchStaff, EvaluationPlan, PlanStatus, SupervisionAssignment
+from assessments.models import (
+    BatchStaff,
+    Candidate,
+    EvaluationPlan,
+    FindingEvidence,
+    PlanStatus,
+    SupervisionAssignment,
+)
 from portal.access import is_citywide
 from portal.models import Role
 
@@ -39,3 +47,22 @@ def plan_list(*, user) -> QuerySet[EvaluationPlan]:
 
 def plan_detail(*, user, pk: int) -> EvaluationPlan:
     return get_object_or_404(plan_list(user=user).prefetch_related("events__actor"), pk=pk)
+
+
+def with_list_columns(plans: QuerySet[EvaluationPlan]) -> QuerySet[EvaluationPlan]:
+    """The batch list's columns in the list's own query: the candidates counted, the result filing joined."""
+    counted = (
+        Candidate.objects.filter(plan=OuterRef("pk")).order_by().values("plan").annotate(n=Count("pk")).values("n")
+    )
+    return plans.select_related("results").annotate(
+        candidate_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+    )
+
+
+def supervision_evidence(*, user, pk: int) -> FindingEvidence:
+    """An external supervisor's evidence file, for whoever may see its batch (404 otherwise)."""
+    return get_object_or_404(
+        FindingEvidence.objects.select_related("finding__assignment"),
+        pk=pk,
+        finding__assignment__plan__in=plan_list(user=user).values("pk"),
+    )

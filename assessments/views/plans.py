@@ -36,10 +36,29 @@ def _refused(request: HttpRequest, plan, problems: list[str]) -> HttpResponse:
 
 @login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
-    plans = selectors.plan_list(user=request.user)
-    page = Paginator(plans, 30).get_page(request.GET.get("page"))
+    """Every role's batches (selectors.plan_list), filtered (assessments.filters), in a constant number of queries."""
+    from django.template import TemplateDoesNotExist
+    from django.template.loader import get_template
+
+    from assessments.filters import PlanFilter
+
+    filtered = PlanFilter(request.GET or None, queryset=selectors.plan_list(user=request.user), user=request.user)
+    page = Paginator(selectors.with_list_columns(filtered.qs), 30).get_page(request.GET.get("page"))
     institution = institution_selectors.institution_of(request.user)
-    return render(request, "assessments/plan_list.html", {"page": page, "institution": institution})
+    try:
+        due_template = get_template("assessments/_due.html") and "assessments/_due.html"
+    except TemplateDoesNotExist:
+        due_template = ""
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "institution": institution,
+        "filter": filtered,
+        "query": query.urlencode(),
+        "due_template": due_template,
+    }
+    return render(request, "assessments/plan_list.html", context)
 
 
 @roles_required(Role.SCHOOL_STAFF)
