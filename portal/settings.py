@@ -263,6 +263,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-emails": {"task": "portal.tasks.send_pending_emails", "schedule": timedelta(minutes=1)},
     "sweep-jobs": {"task": "portal.tasks.sweep_jobs", "schedule": timedelta(minutes=1)},
     "receipt-render-sweep": {"task": "institutions.tasks.render_pending_receipts", "schedule": crontab(minute="*/10")},
+    # Results due in 5 working days: reminders, then overdue marks (assessments/services/clock.py).
+    "results-deadlines": {"task": "assessments.tasks.run_results_deadlines", "schedule": crontab(hour=7, minute=30)},
 }
 
 # A separate Redis database for the cache keeps cache.clear() away from queued tasks.
@@ -295,6 +297,10 @@ PORTAL_SITE_SEQUENCE_NEXT = os.environ.get("PORTAL_SITE_SEQUENCE_NEXT", "")
 PORTAL_RENEWAL_WINDOW_DAYS = int(os.environ.get("PORTAL_RENEWAL_WINDOW_DAYS", "180"))
 # Annex §4.1: an evaluation plan is filed with the centre at least this many working days before the batch.
 PORTAL_PLAN_LEAD_WORKING_DAYS = int(os.environ.get("PORTAL_PLAN_LEAD_WORKING_DAYS", "5"))
+# Annex §4.3: results are filed within this many working days after the batch's last day.
+PORTAL_RESULTS_WORKING_DAYS = int(os.environ.get("PORTAL_RESULTS_WORKING_DAYS", "5"))
+# The public due-date API (/api/v1/calendar/due-date): requests per client address (django-ratelimit).
+PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "60/m")
 # seed_demo creates logins with a published password: allowed in the embedded/debug setup only.
 DEMO_DATA_ALLOWED = env_bool("PORTAL_ALLOW_DEMO", default=DEBUG or EMBEDDED)
 GUARDIAN_RAISE_403 = False

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from portal import views
+from portal import api, views
 from portal.forms import LoginForm, PortalPasswordChangeForm, PortalSetPasswordForm
 
 urlpatterns = [
@@ -49,6 +49,7 @@ urlpatterns = [
     path("reference/majors/template.xlsx", views.major_occupation_template, name="major_occupation_template"),
     path("reference/calendar/", views.calendar, name="calendar"),
     path("healthz", views.healthz, name="healthz"),
+    path("api/v1/calendar/due-date", api.due_date, name="api_due_date"),
     path("schools/", include("schools.urls")),
     path("institutions/", include("institutions.urls")),
     path("registry/", include("institutions.registry_urls")),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.models import AssessmentMethod, EvaluationPlan, PlanAction, PlanEvent, PlanStatus
+from assessments.services.clock import results_due_refresh
 from institutions import selectors as institution_selectors
 from institutions.models import AssessmentSite, Institution, InstitutionOccupation
 from institutions.services.workflow import is_school_staff_of
@@ -169,6 +170,7 @@ def plan_create(
             ends_at=ends_at,
             created_by=actor,
         )
+        results_due_refresh(plan, save=False)
         record(plan, actor=actor, reason=stored(gettext_lazy("新建评价计划")))
         plan.save()
     return plan
