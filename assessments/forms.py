@@ -16,6 +16,11 @@ class PlanForm(BootstrapFormMixin, forms.Form):
     level = forms.TypedChoiceField(label=_("等级"), choices=Level.choices, coerce=int)
     site = forms.ModelChoiceField(label=_("考核站点"), queryset=None)
     method = forms.ChoiceField(label=_("评价方式"), choices=AssessmentMethod.choices)
+    theory_by_course_score = forms.BooleanField(
+        label=_("理论考试可用课程考试成绩替代"),
+        required=False,
+        help_text=_("仅适用于结果考核：理论考试可由本专业的考试成绩替代（通知附件第二部分第（二）项）。"),
+    )
     starts_at = forms.DateTimeField(
         label=_("开始时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
@@ -23,10 +28,13 @@ class PlanForm(BootstrapFormMixin, forms.Form):
         label=_("结束时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
 
-    def __init__(self, *args, occupations, sites, **kwargs):
+    def __init__(self, *args, occupations, sites, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["occupation"].queryset = occupations
-        self.fields["occupation"].label_from_instance = lambda row: f"{row.occupation} · {row.level_range}"
+        if editing:  # another occupation or level is another batch: a new plan
+            del self.fields["occupation"], self.fields["level"]
+        else:
+            self.fields["occupation"].queryset = occupations
+            self.fields["occupation"].label_from_instance = lambda row: f"{row.occupation} · {row.level_range}"
         self.fields["site"].queryset = sites
         self.fields["site"].help_text = _("已备案的考核站点；如需新站点，请通过“增加职业（工种）”或延续申请报备。")
         from assessments.services import lead_working_days
@@ -49,3 +57,9 @@ class PlanActionForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, needs_comment: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["comment"].required = needs_comment
+
+
+class ModuleForm(BootstrapFormMixin, forms.Form):
+    code = forms.CharField(label=_("考核模块代码"), max_length=20)
+    name = forms.CharField(label=_("考核模块"), max_length=100)
+    course = forms.CharField(label=_("对应课程模块"), max_length=100)
