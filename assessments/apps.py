@@ -7,6 +7,7 @@ class AssessmentsConfig(AppConfig):
     verbose_name = _("评价计划与实施")
 
     def ready(self) -> None:
+        from assessments.views.staffing import ready as staffing_ready
         from assessments.views.supervision import home_panel as supervision_home_panel
         from portal.access import SCHOOL_VIEWER_ROLES
         from portal.home import register_home_panel
@@ -17,3 +18,4 @@ class AssessmentsConfig(AppConfig):
             _("评价计划"), "assessments:plan_list", SCHOOL_VIEWER_ROLES | {Role.EXPERT, Role.QUALITY_SUPERVISOR}
         )
         register_home_panel(supervision_home_panel)
+        staffing_ready()  # a person's batch duties on the home page; the centre's staffing standards menu

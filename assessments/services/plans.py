@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.models import AssessmentMethod, EvaluationPlan, PlanAction, PlanEvent, PlanStatus
+from assessments.services import staffing
 from assessments.services.clock import results_due_refresh
 from institutions import selectors as institution_selectors
 from institutions.models import AssessmentSite, Institution, InstitutionOccupation
@@ -47,7 +48,11 @@ PLAN = Workflow(
     state_message=gettext_lazy("评价计划当前状态为“%(status)s”，不能执行“%(action)s”。"),
     transitions=[
         Transition(
-            A.SUBMIT, A.SUBMIT.label, frozenset({S.DRAFT, S.RETURNED}), _school_staff_of_plan, target=S.SUBMITTED
+            A.SUBMIT,
+            A.SUBMIT.label,
+            frozenset({S.DRAFT, S.RETURNED, S.AMENDING}),
+            _school_staff_of_plan,
+            target=S.SUBMITTED,
         ),
         Transition(
             A.WITHDRAW,
@@ -68,6 +73,17 @@ PLAN = Workflow(
         ),
         Transition(
             A.ACCEPT, A.ACCEPT.label, frozenset({S.SUBMITTED}), has_role(Role.CENTRE_REVIEWER), target=S.ACCEPTED
+        ),
+        # A change to an accepted plan (rooms, staff, dates, candidates) before the batch ends: the
+        # accepted version stays in force until the change is filed and accepted (services.staffing).
+        Transition(
+            A.AMEND,
+            A.AMEND.label,
+            frozenset({S.ACCEPTED}),
+            _school_staff_of_plan,
+            target=S.AMENDING,
+            guard=lambda plan: [] if plan.ends_at > timezone.now() else [_("本批次评价已结束，不能再变更评价计划。")],
+            style="outline-primary",
         ),
     ],
 )
@@ -196,14 +212,18 @@ def plan_submit(*, plan: EvaluationPlan, actor: User) -> EvaluationPlan:
             starts_at=locked.starts_at,
             ends_at=locked.ends_at,
         )
-        lead = _lead_time_problem(timezone.localdate(), timezone.localdate(locked.starts_at))
-        if lead:
-            problems.append(lead)
+        # A change to an accepted plan keeps its dates out of the lead-time rule unless it moves them.
+        if staffing.dates_changed_since_accepted(locked) is not False:
+            lead = _lead_time_problem(timezone.localdate(), timezone.localdate(locked.starts_at))
+            if lead:
+                problems.append(lead)
+        problems.extend(staffing.staffing_problems(locked))
         if problems:
             raise TransitionError(problems)
         locked.round += 1
         locked.submitted_at = timezone.now()
         PLAN.move(locked, A.SUBMIT, actor=actor, fields=("round", "submitted_at"))
+        staffing.snapshot_take(locked)  # what was filed in this round, for the centre's comparison
         _tell(users_with_roles([Role.CENTRE_REVIEWER]), locked, gettext_lazy("新的评价计划待备案"))
     return locked
 
@@ -211,6 +231,15 @@ def plan_submit(*, plan: EvaluationPlan, actor: User) -> EvaluationPlan:
 def plan_withdraw(*, plan: EvaluationPlan, actor: User, comment: str = "") -> EvaluationPlan:
     with PLAN.step(A.WITHDRAW, plan, actor) as locked:
         PLAN.move(locked, A.WITHDRAW, actor=actor, comment=comment.strip())
+    return locked
+
+
+def plan_amend(*, plan: EvaluationPlan, actor: User, comment: str = "") -> EvaluationPlan:
+    """Open an accepted plan for a change (rooms, staff, dates, candidates); it is filed again with
+    ``plan_submit`` and the centre sees what changed since the accepted version. Until the change is
+    accepted, the accepted version (its snapshot) stays in force."""
+    with PLAN.step(A.AMEND, plan, actor) as locked:
+        PLAN.move(locked, A.AMEND, actor=actor, comment=comment.strip())
     return locked
 
 
@@ -230,6 +259,7 @@ def plan_return(*, plan: EvaluationPlan, actor: User, comment: str) -> Evaluatio
 def plan_accept(*, plan: EvaluationPlan, actor: User, comment: str = "") -> EvaluationPlan:
     with PLAN.step(A.ACCEPT, plan, actor) as locked:
         PLAN.move(locked, A.ACCEPT, actor=actor, comment=comment.strip())
+        staffing.snapshot_accept(locked)
         staff = users_with_roles([Role.SCHOOL_STAFF], organisation=locked.institution.school.organisation)
         _tell(staff, locked, gettext_lazy("评价计划已备案"))
     return locked

@@ -27,6 +27,7 @@ ACT_SERVICES = {
     "withdraw": lambda plan, user, data: services.plan_withdraw(plan=plan, actor=user, comment=data["comment"]),
     "return": lambda plan, user, data: services.plan_return(plan=plan, actor=user, comment=data["comment"]),
     "accept": lambda plan, user, data: services.plan_accept(plan=plan, actor=user, comment=data["comment"]),
+    "amend": lambda plan, user, data: services.plan_amend(plan=plan, actor=user, comment=data["comment"]),
 }
 
 
