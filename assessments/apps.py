@@ -7,12 +7,15 @@ class AssessmentsConfig(AppConfig):
     verbose_name = _("评价计划与实施")
 
     def ready(self) -> None:
+        from assessments import candidate_import
         from assessments.views.staffing import ready as staffing_ready
         from assessments.views.supervision import home_panel as supervision_home_panel
         from portal.access import SCHOOL_VIEWER_ROLES
         from portal.home import register_home_panel
         from portal.models import Role
         from portal.navigation import register_menu
+
+        candidate_import.register_job_kinds()
 
         register_menu(
             _("评价计划"), "assessments:plan_list", SCHOOL_VIEWER_ROLES | {Role.EXPERT, Role.QUALITY_SUPERVISOR}
