@@ -369,6 +369,11 @@ def staffing_problems(plan: EvaluationPlan) -> list[str]:
     for br in rooms:
         label = room_label(br)
         c = br.candidates_expected
+        if br.starts_at < plan.starts_at or br.ends_at > plan.ends_at:  # the plan's dates moved since
+            problems.append(
+                _("考场%(room)s的时间不在本批次时间%(start)s—%(end)s之内（规则：考场时间在批次时间之内）。")
+                % {"room": label, "start": _iso(plan.starts_at), "end": _iso(plan.ends_at)}
+            )
         if c > br.room.capacity:
             problems.append(
                 _("考场%(room)s安排考生%(n)s人，超过其容纳人数%(cap)s人（规则：考生数不得超过考场容纳人数）。")
