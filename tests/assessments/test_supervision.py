@@ -207,7 +207,10 @@ def test_a_supervisor_records_a_visit_through_the_page(assigned):
     assert response.status_code == 302
     visit = assignment.visits.get()
     assert visit.notes == "抽查理论考场101，监考到位"
-    assert "抽查理论考场101" in client_for(cast.centre).get(reverse("assessments:plan_detail", args=[plan.pk])).content.decode()
+    assert (
+        "抽查理论考场101"
+        in client_for(cast.centre).get(reverse("assessments:plan_detail", args=[plan.pk])).content.decode()
+    )
 
 
 def test_rule_a_visit_is_not_recorded_in_the_future(assigned):
@@ -282,9 +285,10 @@ def test_rule_evidence_downloads_only_for_those_who_see_the_batch(assigned, sett
     assert Client().get(url).status_code == 302
     # Never a public media address: the stored file sits outside any served URL.
     assert not settings.STORAGES["default"]["OPTIONS"]["base_url"]
-    assert evidence.file.name not in client_for(cast.centre).get(
-        reverse("assessments:plan_detail", args=[plan.pk])
-    ).content.decode()
+    assert (
+        evidence.file.name
+        not in client_for(cast.centre).get(reverse("assessments:plan_detail", args=[plan.pk])).content.decode()
+    )
 
 
 # --- Required fixes and the school's answers ---------------------------------------------------------
