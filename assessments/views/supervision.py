@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -344,7 +344,7 @@ def home_panel(user):
     assignments = (
         SupervisionAssignment.objects.filter(supervisor=user, plan__in=selectors.plan_list(user=user).values("pk"))
         .select_related("plan__institution", "plan__occupation__occupation")
-        .order_by("report_filed_at", "plan__starts_at")
+        .order_by(F("report_filed_at").asc(nulls_first=True), "plan__starts_at")
     )
     items = []
     for a in assignments[:HOME_LIMIT]:
