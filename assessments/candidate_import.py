@@ -37,7 +37,7 @@ from portal.models import Job
 from portal.services import JobFailed, JobKind, register_job_kind
 from portal.validators import normalise_id_number
 from portal.workflow import TransitionError
-from schools.models import Student
+from schools.models import Major, Student
 
 PROGRESS_EVERY = 1000
 KIND = "import_candidates"
@@ -63,7 +63,30 @@ def _lost_digits(value) -> bool:
     return abs(value) >= 1e15 or (isinstance(value, float) and not value.is_integer())
 
 
-def parse(data: bytes, plan: EvaluationPlan, progress=None) -> tuple[list[Student], list[str]]:
+class _Student:
+    """The fields of a student the rules read: 10,000 of these load far faster than models."""
+
+    __slots__ = (
+        "pk",
+        "school_id",
+        "student_number",
+        "name",
+        "id_number",
+        "expected_graduation",
+        "through_stage",
+        "stage_completed_on",
+        "major_id",
+        "major",
+    )
+
+    def __init__(self, *values):
+        for slot, value in zip(self.__slots__, values, strict=True):
+            setattr(self, slot, value)
+
+    masked_id_number = Student.masked_id_number
+
+
+def parse(data: bytes, plan: EvaluationPlan, progress=None) -> tuple[list[_Student], list[str]]:
     """The students of the file in row order, or the errors (then no students)."""
     errors = RowErrors()
     raw_rows = read_sheet(data, COLUMNS, errors)
@@ -77,27 +100,16 @@ def parse(data: bytes, plan: EvaluationPlan, progress=None) -> tuple[list[Studen
     # The people the file may name: their candidacies and barrings, each in one query.
     checker.id_numbers = pool.values("id_number")
     checker._load_people()
-    by_number: dict[str, list[Student]] = {}
-    for student in pool.select_related("major").only(
-        "id",
-        "school_id",
-        "student_number",
-        "name",
-        "id_number",
-        "expected_graduation",
-        "through_stage",
-        "stage_completed_on",
-        "major__id",
-        "major__code",
-        "major__name",
-        "major__training_level",
-        "major__is_through_programme",
-    ):
+    majors = {m.pk: m for m in Major.objects.filter(school_id__in=schools)}
+    by_number: dict[str, list[_Student]] = {}
+    for values in pool.values_list(*_Student.__slots__[:-1]):
+        student = _Student(*values, None)
+        student.major = majors[student.major_id]
         by_number.setdefault(student.student_number, []).append(student)
     own = plan.institution.school_id
     for group in by_number.values():
         group.sort(key=lambda s: s.school_id != own)  # the school's own student first
-    students: list[Student] = []
+    students: list[_Student] = []
     seen: dict[int, int] = {}
     numeric_seen = False
     for done, (row, raw) in enumerate(raw_rows, start=1):
@@ -172,9 +184,9 @@ def import_file(*, plan: EvaluationPlan, actor, data: bytes, file_name: str = ""
         if progress:
             progress(0, len(students), gettext_lazy("写入数据"))
         created = candidate_services.candidates_import_write(
-            plan=locked, actor=actor, students=students, file_name=file_name
+            plan=locked, actor=actor, student_ids=[s.pk for s in students], file_name=file_name
         )
-    return {"created": len(created), "plan_id": plan.pk}
+    return {"created": created, "plan_id": plan.pk}
 
 
 def run_import(job: Job, progress) -> dict:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history
 
 from assessments.models import (
+    Attendance,
     BarredKind,
     Barring,
     Candidate,
@@ -206,9 +207,50 @@ class CandidateChecker:
             self.barred.setdefault(b["id_number"], b)
 
     # One student: every rule, in the order a school reads them.
+    def _fine(self, student) -> bool:
+        """True when the student breaks no rule: the same rules as ``problems`` without building
+        any message, so a list of 10,000 good students is checked in a few milliseconds."""
+        plan = self.plan
+        own = student.school_id == plan.institution.school_id
+        if not own and student.school_id not in self.opened:
+            return False
+        first, last = self._bounds
+        if not first <= student.expected_graduation <= last:
+            return False
+        if plan.level < LEVEL_CAP_BY_TRAINING_LEVEL.get(
+            student.through_stage or student.major.training_level, Level.LEVEL_3
+        ):
+            return False
+        if not self._in_range:
+            return False
+        if own:
+            if student.major_id not in self.major_ids or student.major_id in self.unevaluated_major_ids:
+                return False
+        elif student.major.code not in self.related_codes:
+            return False
+        if student.major.is_through_programme or student.through_stage:
+            if student.stage_completed_on is None or student.stage_completed_on > self.on:
+                return False
+        key = student.id_number
+        return key not in self.taken and key not in self.certified and key not in self.barred
+
+    @property
+    def _bounds(self) -> tuple[dt.date, dt.date]:
+        bounds = self.__dict__.get("_bounds_cache")
+        if bounds is None:
+            bounds = self.__dict__["_bounds_cache"] = graduating_year_bounds(self.on)
+        return bounds
+
+    @property
+    def _in_range(self) -> bool:
+        row = self.plan.occupation
+        return row.lowest_level >= self.plan.level >= row.highest_level
+
     def problems(self, student: Student) -> list[tuple[str, str]]:
         """(column key, message) for each rule the student breaks; the key is ``student_number``
         or ``id_number`` (the import names the column)."""
+        if self._fine(student):
+            return []
         plan, out = self.plan, []
         name = who(student)
         occupation = f"「{plan.occupation.occupation}」"
@@ -416,11 +458,52 @@ def candidates_add(*, plan: EvaluationPlan, actor: User, students: Sequence[Stud
 
 
 def candidates_import_write(
-    *, plan: EvaluationPlan, actor: User, students: Sequence[Student], file_name: str = ""
-) -> list[Candidate]:
-    """Write an import already checked by ``assessments.candidate_import`` in this transaction."""
+    *, plan: EvaluationPlan, actor: User, student_ids: Sequence[int], file_name: str = ""
+) -> int:
+    """Write an import already checked by ``assessments.candidate_import`` in the caller's
+    transaction, with the plan row locked; returns how many candidacies were written.
+
+    Ten thousand rows go in as two statements' worth of work: the candidacies by one
+    ``executemany``, and their history rows (django-simple-history's table, same columns as
+    ``bulk_create_with_history`` writes: type "+", the actor, the reason) copied from them by one
+    ``INSERT … SELECT``. The ORM's per-object preparation cost three times the file reading.
+    """
+    if not student_ids:
+        return 0
     reason = stored(gettext_lazy("Excel导入考生：%(file)s"), file=file_name)
-    return _write(plan, actor, students, reason)
+    table, history = Candidate._meta.db_table, Candidate.history.model._meta.db_table
+    q = connection.ops.quote_name
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX({q('id')}) FROM {q(table)} WHERE {q('plan_id')} = %s", [plan.pk])
+        before = cursor.fetchone()[0] or 0
+        columns = (
+            "plan_id",
+            "student_id",
+            "occupation_id",
+            "level",
+            "added_round",
+            "added_by_id",
+            "added_at",
+            "attendance",
+            "attendance_reason",
+            "outcome",
+        )
+        fixed = (plan.occupation.occupation_id, plan.level, plan.round, actor.pk, now, Attendance.EXPECTED, "", "")
+        cursor.executemany(
+            f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))})",
+            [(plan.pk, student_id, *fixed) for student_id in student_ids],
+        )
+        copied = [f.column for f in Candidate._meta.concrete_fields]
+        cursor.execute(
+            f"INSERT INTO {q(history)} ({', '.join(q(c) for c in copied)}, {q('history_date')}, "
+            f"{q('history_change_reason')}, {q('history_type')}, {q('history_user_id')}) "
+            f"SELECT {', '.join(q(c) for c in copied)}, %s, %s, '+', %s FROM {q(table)} "
+            f"WHERE {q('plan_id')} = %s AND {q('id')} > %s",
+            [now, reason, actor.pk, plan.pk, before],
+        )
+    return len(student_ids)
 
 
 def candidate_remove(*, plan: EvaluationPlan, actor: User, candidate: Candidate) -> None:
