@@ -387,7 +387,7 @@ def staffing_problems(plan: EvaluationPlan) -> list[str]:
                     % {"room": label, "n": n, "min": standard.theory_min_invigilators}
                 )
             ratio = math.ceil(c / standard.theory_candidates_per_invigilator)
-            if n < ratio:
+            if n < ratio and ratio > standard.theory_min_invigilators:  # else the minimum says it
                 problems.append(
                     _(
                         "理论考场%(room)s安排考生%(c)s人，需监考人员至少%(need)s名，现有%(n)s名（规则：每%(per)s名考生至少1名监考人员）。"
@@ -402,7 +402,7 @@ def staffing_problems(plan: EvaluationPlan) -> list[str]:
                     % {"room": label, "n": n, "min": standard.practical_min_examiners}
                 )
             ratio = math.ceil(c / standard.practical_candidates_per_examiner)
-            if n < ratio:
+            if n < ratio and ratio > standard.practical_min_examiners:
                 problems.append(
                     _(
                         "考场%(room)s安排考生%(c)s人，需考评人员至少%(need)s名，现有%(n)s名（规则：每%(per)s名考生至少1名考评人员）。"

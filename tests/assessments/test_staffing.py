@@ -77,9 +77,13 @@ class Batch:
         self.day = day
         self._people = 0
 
-    def person(self, **kwargs):
+    def person(self, full_name: str = ""):
         self._people += 1
-        return factories.user(Role.SCHOOL_STAFF, organisation=self.cast.school.organisation, **kwargs)
+        user = factories.user(Role.SCHOOL_STAFF, organisation=self.cast.school.organisation)
+        if full_name:
+            user.full_name = full_name
+            user.save(update_fields=["full_name"])
+        return user
 
     def room(self, name="301", part=RoomPart.THEORY, start=9, end=11, candidates=15) -> BatchRoom:
         return staffing.room_add(
