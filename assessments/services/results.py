@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
@@ -481,7 +481,9 @@ def score_columns(plan: EvaluationPlan) -> tuple[Column, ...]:
         Column("name", "姓名"),
         Column("id_number", "证件号码", text=True),
     ]
-    for p in parts_of(plan):
+    with translation.override("zh-hans"):  # the sheet's headers are Chinese whatever the reader's language
+        parts = parts_of(plan)
+    for p in parts:
         hint = f"0–{full}，最多一位小数；缺考或取消资格的考生留空"
         if substitute and p.code == THEORY:
             hint += "；有课程考试成绩的考生以课程成绩替代，本列不填"
