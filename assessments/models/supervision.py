@@ -11,7 +11,11 @@ from assessments.models.plans import EvaluationPlan
 
 
 class SupervisingBody(models.TextChoices):
+    """Annex §4.2: 接受市、区人力资源社会保障部门的外部质量督导. The municipal bureau acts itself
+    or through its appraisal centre; the district bureau for its district's schools."""
+
     CENTRE = "centre", _("市职鉴中心")
+    MUNICIPAL_HR = "municipal_hr", _("市人社局")
     DISTRICT = "district", _("区人社局")
 
 

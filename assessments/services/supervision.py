@@ -51,12 +51,15 @@ def _school(plan: EvaluationPlan):
 
 
 def assigning_body(user, plan: EvaluationPlan) -> str | None:
-    """The body in whose name ``user`` may assign supervisors to ``plan``: the centre, or the
-    district bureau of the school's district; None for anyone else."""
+    """The body in whose name ``user`` may assign supervisors to ``plan``: the centre or the
+    municipal HR bureau (annex §4.2: 市、区人力资源社会保障部门), or the district bureau of the
+    school's district; None for anyone else."""
     if not (user and user.is_authenticated):
         return None
     if user.has_role(Role.CENTRE_REVIEWER):
         return SupervisingBody.CENTRE
+    if user.has_role(Role.MUNICIPAL_HR_OFFICER):
+        return SupervisingBody.MUNICIPAL_HR
     if user.has_role(Role.DISTRICT_HR_OFFICER) and user.organisation is not None:
         district = user.organisation.district_id
         if district and district == _school(plan).organisation.district_id:

@@ -1,6 +1,7 @@
 """External quality supervision of batches and the batch list's export, as every role.
 
-The centre and the district bureau of the school's district assign and take off supervisors
+The centre, the municipal HR bureau (annex §4.2) and the district bureau of the school's district
+assign and take off supervisors
 (another district's bureau does not even see the batch: 404); the other city-wide roles, the
 school and the supervisor read the batch but may not (403). Only the assigned supervisor records
 visits, findings and the report (409 once the report is filed); only the school's staff answer a
@@ -25,6 +26,7 @@ ANON = "anonymous"
 STAFF = Role.SCHOOL_STAFF.value
 CENTRE = Role.CENTRE_REVIEWER.value
 DISTRICT = Role.DISTRICT_HR_OFFICER.value
+HR = Role.MUNICIPAL_HR_OFFICER.value  # annex §4.2: the municipal bureau supervises too
 SUPERVISOR = Role.QUALITY_SUPERVISOR.value
 EXPERT = Role.EXPERT.value
 CITY = {str(r) for r in CITYWIDE_ROLES}
@@ -42,8 +44,8 @@ OTHER_DISTRICT = {STAFF: 404, DISTRICT: 404, SUPERVISOR: 404}  # the other distr
 
 EXPECTATIONS = {
     "assessments:plan_list_export": (None, {**{r: 200 for r in Role.values}, ANON: 302}),
-    "assessments:supervision_assign": ("sup_plan", _for(200, {CENTRE, DISTRICT})),
-    "assessments:supervision_unassign": ("sup_open", _for(200, {CENTRE, DISTRICT})),
+    "assessments:supervision_assign": ("sup_plan", _for(200, {CENTRE, HR, DISTRICT})),
+    "assessments:supervision_unassign": ("sup_open", _for(200, {CENTRE, HR, DISTRICT})),
     "assessments:supervision_visit": ("sup_open", _for(200, {SUPERVISOR})),
     "assessments:supervision_finding": ("sup_open", _for(200, {SUPERVISOR})),
     "assessments:supervision_report": ("sup_open", _for(200, {SUPERVISOR})),
@@ -52,7 +54,7 @@ EXPECTATIONS = {
 }
 
 OUT_OF_SCOPE = {
-    "assessments:supervision_assign": ("sup_other_plan", _for(200, {CENTRE}, **OTHER_DISTRICT)),
+    "assessments:supervision_assign": ("sup_other_plan", _for(200, {CENTRE, HR}, **OTHER_DISTRICT)),
     "assessments:supervision_visit": ("sup_other_assignment", _for(200, set(), **OTHER_DISTRICT)),
     "assessments:supervision_answer": ("sup_other_fix", _for(200, set(), **OTHER_DISTRICT)),
     "assessments:supervision_evidence": ("sup_other_evidence", _for(200, CITY, **OTHER_DISTRICT)),
@@ -83,13 +85,13 @@ POST_EXPECTATIONS = {
     "assessments:plan_list_export": READ_ONLY,
     "assessments:supervision_evidence": READ_ONLY,
     "assessments:supervision_assign": [
-        Post("sup_plan", _for_post(Writes(302), {CENTRE, DISTRICT}), data=_assign_body),
-        Post("sup_other_plan", _for_post(Writes(302), {CENTRE}, **OTHER_DISTRICT), data=_assign_body),
-        Post("sup_plan", _for_post(200, {CENTRE, DISTRICT}), note="no supervisor chosen: the form again"),
+        Post("sup_plan", _for_post(Writes(302), {CENTRE, HR, DISTRICT}), data=_assign_body),
+        Post("sup_other_plan", _for_post(Writes(302), {CENTRE, HR}, **OTHER_DISTRICT), data=_assign_body),
+        Post("sup_plan", _for_post(200, {CENTRE, HR, DISTRICT}), note="no supervisor chosen: the form again"),
     ],
     "assessments:supervision_unassign": [
-        Post("sup_open", _for_post(Writes(302), {CENTRE, DISTRICT})),
-        Post("sup_recorded", _for_post(409, {CENTRE, DISTRICT}), note="visits recorded: refused"),
+        Post("sup_open", _for_post(Writes(302), {CENTRE, HR, DISTRICT})),
+        Post("sup_recorded", _for_post(409, {CENTRE, HR, DISTRICT}), note="visits recorded: refused"),
     ],
     "assessments:supervision_visit": [
         Post("sup_open", _for_post(Writes(302), {SUPERVISOR}), data=_visit_body),

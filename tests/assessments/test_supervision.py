@@ -108,12 +108,21 @@ def test_rule_the_district_bureau_of_the_schools_district_assigns_supervisors(ba
     assert assignment.body == SupervisingBody.DISTRICT
 
 
+def test_rule_the_municipal_hr_bureau_assigns_supervisors(batch):
+    """Annex §4.2: 接受市、区人力资源社会保障部门的外部质量督导 (the notice names the municipal bureau)."""
+    cast, plan = batch
+    supervisor = factories.user(Role.QUALITY_SUPERVISOR)
+    hr = factories.user(Role.MUNICIPAL_HR_OFFICER)
+    assignment = services.supervisor_assign(plan=plan, actor=hr, supervisor=supervisor)
+    assert assignment.body == SupervisingBody.MUNICIPAL_HR and assignment.assigned_by == hr
+
+
 def test_rule_another_districts_bureau_may_not_assign(batch):
     cast, plan = batch
     supervisor = factories.user(Role.QUALITY_SUPERVISOR)
     with pytest.raises(PermissionDenied):
         services.supervisor_assign(plan=plan, actor=bureau("310112"), supervisor=supervisor)
-    for role in (Role.SCHOOL_STAFF, Role.MUNICIPAL_HR_OFFICER, Role.EXPERT, Role.QUALITY_SUPERVISOR):
+    for role in (Role.SCHOOL_STAFF, Role.COMMISSION_OFFICER, Role.EXPERT, Role.QUALITY_SUPERVISOR):
         with pytest.raises(PermissionDenied):
             services.supervisor_assign(plan=plan, actor=factories.user(role), supervisor=supervisor)
     assert not SupervisionAssignment.objects.exists()
