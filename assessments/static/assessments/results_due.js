@@ -9,8 +9,11 @@
     box.hidden = false;
   };
 
+  let latest = 0; // answers may arrive out of order: only the last request's is shown
+
   const update = async (box, field) => {
     const day = (field.value || "").slice(0, 10);
+    const asked = ++latest;
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
       box.hidden = true;
       return;
@@ -21,6 +24,7 @@
         credentials: "same-origin",
       });
       const data = await response.json();
+      if (asked !== latest) return;
       if (response.ok) {
         const rule = box.querySelector("[data-rule]").dataset.text.replace("{n}", data.working_days);
         show(box, data.due, rule);
@@ -30,7 +34,7 @@
         show(box, box.dataset.failed, "");
       }
     } catch (error) {
-      show(box, box.dataset.failed, "");
+      if (asked === latest) show(box, box.dataset.failed, "");
     }
   };
 
@@ -39,7 +43,14 @@
       const field = box.closest("form")?.querySelector(`[name="${box.dataset.endField}"]`)
         || document.querySelector(`[name="${box.dataset.endField}"]`);
       if (!field) return;
-      field.addEventListener("change", () => update(box, field));
+      let shown = field.value;
+      const changed = () => {
+        if (field.value === shown) return;
+        shown = field.value;
+        update(box, field);
+      };
+      field.addEventListener("change", changed);
+      field.addEventListener("input", changed);
       if (field.value) update(box, field);
     });
   });
