@@ -227,8 +227,7 @@ def _hold(ctx, plan, stage, staff, centre, internal, users) -> None:
 
 def _supervise(plan, centre, supervisor_user, staff, *, report: bool) -> SupervisionAssignment:
     assignment = supervision.supervisor_assign(plan=plan, actor=centre, supervisor=supervisor_user)
-    visited = max(plan.starts_at + dt.timedelta(hours=1), timezone.now() - dt.timedelta(hours=1))
-    visited = min(visited, timezone.now())
+    visited = min(plan.starts_at + dt.timedelta(hours=1, minutes=20), timezone.now())  # on the day
     supervision.visit_record(
         assignment=assignment,
         actor=supervisor_user,
