@@ -8,7 +8,7 @@ working-day calendar, the same count the batch pages show (``assessments.service
     422 {"error": "...", "unknown_years": [2027], "end": ..., "working_days": ...}   the calendar lacks a year
     400 {"error": "...", "field": "end"}                                              bad input
     429 {"error": "..."}                                                              too many requests
-    405                                                                               any method but GET/HEAD
+    405                                                                               any method but GET and HEAD
 
 Machines read the codes and fields; ``error`` is one sentence in Chinese and English, whatever
 the language of the request.
@@ -22,7 +22,7 @@ import re
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
 from portal.access import public
@@ -44,7 +44,7 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
 
 
 @public
-@require_GET
+@require_safe
 @never_cache
 @ratelimit(group="api", key=_client, rate=_rate, block=False)
 def due_date(request: HttpRequest) -> JsonResponse:
