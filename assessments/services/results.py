@@ -119,6 +119,7 @@ def submit_problems(filing: ResultFiling) -> list[str]:
     for candidate_id, part in Score.objects.filter(candidate__plan=plan).values_list("candidate_id", "part"):
         scored[candidate_id].add(part)
     substitute = substitution_applies(plan)
+    full = standard_for(plan).full_mark
     for c in candidates:
         who = f"{c.student.student_number} {c.student.name}"
         if c.attendance not in RECORDED:
@@ -126,6 +127,11 @@ def submit_problems(filing: ResultFiling) -> list[str]:
             continue
         if c.attendance != Attendance.PRESENT:
             continue
+        if substitute and c.course_score is not None and not 0 <= c.course_score <= full:
+            problems.append(
+                _("考生%(who)s的课程考试成绩%(v)s不在0至%(full)s分之间，不能替代理论考试成绩。")
+                % {"who": who, "v": c.course_score, "full": full}
+            )
         missing = [
             str(p.label)
             for p in parts
@@ -419,11 +425,15 @@ def score_errors(plan: EvaluationPlan, typed: dict[int, dict[str, str]], *, wher
 
 def _apply_substitution(plan: EvaluationPlan, actor: User) -> None:
     """Result assessment with substitution: the course exam score is the theory score, marked as such."""
-    if not substitution_applies(plan):
-        return
     existing = {s.candidate_id: s for s in Score.objects.filter(candidate__plan=plan, part=THEORY)}
-    for c in plan.candidates.filter(attendance=Attendance.PRESENT, course_score__isnull=False):
+    substitute = substitution_applies(plan)
+    for c in plan.candidates.filter(attendance=Attendance.PRESENT):
         score = existing.get(c.pk)
+        if not substitute or c.course_score is None:
+            if score is not None and score.substituted:  # no course score (any more): theory is entered
+                record(score, actor=actor, reason=stored(gettext_lazy("清除成绩")))
+                score.delete()
+            continue
         if score and score.substituted and score.value == c.course_score:
             continue
         score = score or Score(candidate=c, part=THEORY)

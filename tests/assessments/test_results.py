@@ -463,3 +463,29 @@ def test_anomaly_an_examiner_over_the_ratio(after_batch):
     assert room.room.name in flag and "考生16名、考评人员3名" in flag and "5名考生" in flag
     BatchRoom.objects.filter(pk=room.pk).update(candidates_expected=15)
     assert service.anomalies(b.plan) == []
+
+
+def test_rule_a_course_score_outside_the_full_mark_cannot_replace_theory(after_batch):
+    b = batch(1, substitution=True)
+    (c,) = b.candidates
+    c.course_score = Decimal("120")
+    c.save()
+    present_all(b)
+    score_all(b)
+    with pytest.raises(TransitionError, match="不能替代理论考试成绩"):
+        service.results_submit(plan=b.plan, actor=b.staff)
+
+
+def test_rule_a_withdrawn_course_score_no_longer_stands_in_for_theory(after_batch):
+    b = batch(1, substitution=True)
+    (c,) = b.candidates
+    c.course_score = Decimal("75")
+    c.save()
+    present_all(b)
+    service.scores_save(plan=b.plan, actor=b.staff, typed={c.pk: {"practical": "80"}})
+    assert Score.objects.get(candidate=c, part="theory").substituted
+    type(c).objects.filter(pk=c.pk).update(course_score=None)
+    service.scores_save(plan=b.plan, actor=b.staff, typed={c.pk: {"practical": "80"}})
+    assert not Score.objects.filter(candidate=c, part="theory").exists()
+    with pytest.raises(TransitionError, match="缺少成绩：理论考试"):
+        service.results_submit(plan=b.plan, actor=b.staff)
