@@ -25,6 +25,7 @@ from collections import defaultdict
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -46,9 +47,10 @@ from assessments.models import (
 )
 from institutions.models import ExamRoom
 from institutions.services.workflow import is_school_staff_of
+from portal.access import users_with_roles
 from portal.i18n import stored
 from portal.models import Occupation, Role, User
-from portal.services import record
+from portal.services import notify, record
 
 ROOM_DUTIES = {Duty.INVIGILATOR: {RoomPart.THEORY}, Duty.EXAMINER: {RoomPart.PRACTICAL, RoomPart.MODULE}}
 PARTS_BY_METHOD = {
@@ -683,3 +685,47 @@ def dates_changed_since_accepted(plan: EvaluationPlan) -> bool | None:
     if base is None:
         return None
     return base.data.get("starts_at") != _iso(plan.starts_at) or base.data.get("ends_at") != _iso(plan.ends_at)
+
+
+# --- Conflicts of interest (回避) -----------------------------------------------------------
+
+
+def may_declare_conflict(user, plan: EvaluationPlan) -> bool:
+    """An examiner of the batch declares their own conflicts with its candidates."""
+    return (
+        user.is_authenticated
+        and plan.status != PlanStatus.WITHDRAWN
+        and BatchStaff.objects.filter(plan=plan, person=user, duty=Duty.EXAMINER).exists()
+    )
+
+
+def conflict_declare(*, plan: EvaluationPlan, actor: User, candidate: Candidate, reason: str) -> ConflictDeclaration:
+    """The examiner's own declaration: from then on they are never that student's examiner, in any batch."""
+    if not may_declare_conflict(actor, plan):
+        raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("请写明回避理由。"))
+    if candidate.plan_id != plan.pk:
+        raise ValidationError(_("只能对本批次的考生申报回避。"))
+    with transaction.atomic():
+        if ConflictDeclaration.objects.filter(person=actor, student_id=candidate.student_id).exists():
+            raise ValidationError(
+                _("已申报与考生%(student)s（学号%(number)s）回避。")
+                % {"student": candidate.student.name, "number": candidate.student.student_number}
+            )
+        declaration = ConflictDeclaration.objects.create(person=actor, student_id=candidate.student_id, reason=reason)
+        school_staff = users_with_roles([Role.SCHOOL_STAFF], organisation=plan.institution.school.organisation)
+        notify(
+            recipients=list(school_staff),
+            title=stored(
+                gettext_lazy("评价计划#%(plan)s：考评人员%(person)s申报回避"), plan=plan.pk, person=person_label(actor)
+            ),
+            body=stored(
+                gettext_lazy("考评人员%(person)s申报与考生%(student)s回避，请调整考评人员安排。"),
+                person=person_label(actor),
+                student=candidate.student.name,
+            ),
+            link=reverse("assessments:plan_detail", args=[plan.pk]),
+        )
+    return declaration

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments import selectors
-from assessments.models import BatchStaff, Duty, EvaluationPlan, PlanStatus, RoomPart, StaffingStandard
+from assessments.models import BatchStaff, Candidate, Duty, EvaluationPlan, PlanStatus, RoomPart, StaffingStandard
 from assessments.services import staffing
 from institutions.services.workflow import is_school_staff_of
 from portal import stepviews
@@ -116,6 +116,16 @@ class StaffForm(BootstrapFormMixin, forms.Form):
         return data
 
 
+class ConflictForm(BootstrapFormMixin, forms.Form):
+    candidate = forms.ModelChoiceField(label=gettext_lazy("考生"), queryset=None)
+    reason = forms.CharField(label=gettext_lazy("回避理由"), max_length=200)
+
+    def __init__(self, *args, plan: EvaluationPlan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["candidate"].queryset = Candidate.objects.filter(plan=plan).select_related("student")
+        self.fields["candidate"].label_from_instance = lambda c: f"{c.student.name}（{c.student.student_number}）"
+
+
 class StandardForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = StaffingStandard
@@ -178,9 +188,10 @@ def section_context(request: HttpRequest, plan) -> dict:
         "may_edit": editable,
         "standard": standard,
         "rules": rules_text(standard),
-        "problems": staffing.staffing_problems(plan) if plan.is_editable else [],
+        "problems": staffing.staffing_problems(plan) if plan.status != PlanStatus.WITHDRAWN else [],
         "gaps": staffing.staffing_gaps(plan) if plan.is_editable else [],
         "changes": staffing.changes_since_accepted(plan),
+        "may_declare": staffing.may_declare_conflict(request.user, plan),
     }
 
 
@@ -298,6 +309,29 @@ def staff_remove(request: HttpRequest, pk: int, staff_pk: int) -> HttpResponse:
     return render(request, "assessments/staffing/remove_confirm.html", context)
 
 
+@login_required
+def conflict_declare(request: HttpRequest, pk: int) -> HttpResponse:
+    """An examiner of the batch declares a conflict of interest with one of its candidates (回避)."""
+    plan = selectors.plan_detail(user=request.user, pk=pk)
+    if not staffing.may_declare_conflict(request.user, plan):
+        raise PermissionDenied
+    form = ConflictForm(request.POST or None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        outcome = stepviews.perform(
+            form,
+            lambda: staffing.conflict_declare(
+                plan=plan,
+                actor=request.user,
+                candidate=form.cleaned_data["candidate"],
+                reason=form.cleaned_data["reason"],
+            ),
+        )
+        if outcome.done:
+            messages.success(request, _("已申报回避，您不会被安排评价该考生。"))
+            return redirect(_back(plan))
+    return render(request, "assessments/staffing/conflict_form.html", {"plan": plan, "form": form})
+
+
 # --- Staffing standards (the centre) --------------------------------------------------------
 
 
@@ -393,6 +427,7 @@ urlpatterns = [
     path("<int:pk>/rooms/<int:room_pk>/remove/", room_remove, name="staffing_room_remove"),
     path("<int:pk>/staff/add/", staff_add, name="staffing_staff_add"),
     path("<int:pk>/staff/<int:staff_pk>/remove/", staff_remove, name="staffing_staff_remove"),
+    path("<int:pk>/conflicts/declare/", conflict_declare, name="staffing_conflict_declare"),
     path("standards/", standard_list, name="standard_list"),
     path("standards/new/", standard_create, name="standard_create"),
     path("standards/<int:pk>/", standard_edit, name="standard_edit"),

@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from assessments.models import BatchRoom, BatchStaff, Duty, RoomPart, StaffingStandard
+from assessments.models import BatchRoom, BatchStaff, Candidate, Duty, RoomPart, StaffingStandard
 from institutions.models import ExamRoom
 from portal.access import CITYWIDE_ROLES
 from portal.models import Occupation, Role
@@ -44,6 +44,8 @@ EXPECTATIONS = {
     "assessments:staffing_room_remove": ("staffing_draft_room", ONLY_STAFF),
     "assessments:staffing_staff_add": ("staffing_draft", ONLY_STAFF),
     "assessments:staffing_staff_remove": ("staffing_draft_staff", ONLY_STAFF),
+    # Only an examiner of the batch declares a conflict (the school user is one on the filed plan).
+    "assessments:staffing_conflict_declare": ("staffing_filed", _for(200, {STAFF}, **{r: 404 for r in ASSIGNABLE})),
     "assessments:standard_list": (None, CENTRE_ONLY),
     "assessments:standard_create": (None, CENTRE_ONLY),
     "assessments:standard_edit": ("staffing_standard", CENTRE_ONLY),
@@ -109,6 +111,14 @@ POST_EXPECTATIONS = {
         Post("staffing_filed_staff", FILED),
         Post("staffing_other_staff", OTHER),
     ],
+    "assessments:staffing_conflict_declare": [
+        Post(
+            "staffing_filed",
+            _for(Writes(302), {STAFF}, **{r: 404 for r in ASSIGNABLE}),
+            data=lambda o: {"candidate": o["staffing_candidate"].pk, "reason": "亲属"},
+        ),
+        Post("staffing_other", OTHER, data=lambda o: {"candidate": o["staffing_candidate"].pk, "reason": "亲属"}),
+    ],
     "assessments:standard_list": READ_ONLY,
     "assessments:standard_create": [
         Post(None, _for(Writes(302), {CENTRE}), data=_new_standard_body),
@@ -146,6 +156,22 @@ def build_objects(objects, people) -> dict:
     draft_room, draft_staff = _room_with_staff(draft, room, person, staff, 9)
     filed_room, filed_staff = _room_with_staff(filed, room, person, staff, 11)
     other_room, other_row = _room_with_staff(other_filed, other_site.rooms.get(), other_staff, other_staff, 9)
+    examining = BatchRoom.objects.create(
+        plan=filed,
+        room=room,
+        part=RoomPart.PRACTICAL,
+        starts_at=filed_room.starts_at + dt.timedelta(hours=3),
+        ends_at=filed_room.starts_at + dt.timedelta(hours=4),
+        candidates_expected=5,
+    )
+    BatchStaff.objects.create(plan=filed, person=staff, duty=Duty.EXAMINER, room=examining, added_by=staff)
+    candidate = Candidate.objects.create(
+        plan=filed,
+        student=factories.student(factories.major(inst.school)),
+        occupation=filed.occupation.occupation,
+        level=filed.level,
+        added_by=staff,
+    )
     welding = _welding(inst).occupation
     standard = StaffingStandard.objects.create(occupation=welding, source="焊工")
     spare = Occupation.objects.filter(kind="skill", is_active=True, staffing_standard__isnull=True).first()
@@ -163,5 +189,6 @@ def build_objects(objects, people) -> dict:
         "staffing_filed_staff": {"pk": filed.pk, "staff_pk": filed_staff.pk},
         "staffing_other_staff": {"pk": other_filed.pk, "staff_pk": other_row.pk},
         "staffing_standard": standard,
+        "staffing_candidate": candidate,
         "staffing_occupation": spare,
     }

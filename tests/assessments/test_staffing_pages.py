@@ -207,3 +207,32 @@ def test_the_batch_page_staffing_section_keeps_a_constant_number_of_queries():
     b.candidate()
     b.candidate()
     assert count() == small
+
+
+def test_an_examiner_declares_a_conflict_and_the_school_is_told():
+    from assessments import services
+    from assessments.models import ConflictDeclaration
+    from portal.models import Notification
+
+    b = Batch()
+    b.well_staffed()
+    candidate = b.candidate()
+    services.plan_submit(plan=b.plan, actor=b.staff)
+    services.plan_accept(plan=b.plan, actor=b.cast.centre)
+    examiner = BatchStaff.objects.filter(duty=Duty.EXAMINER).first().person
+    invigilator = BatchStaff.objects.filter(duty=Duty.INVIGILATOR).first().person
+    url = reverse("assessments:staffing_conflict_declare", args=[b.plan.pk])
+    assert client_for(invigilator).get(url).status_code == 403  # only examiners
+    me = client_for(examiner)
+    assert 'data-testid="conflict-declare"' in me.get(detail(b)).content.decode()
+    empty = me.post(url, {"candidate": candidate.pk, "reason": " "})
+    assert empty.status_code == 200 and not ConflictDeclaration.objects.exists()
+    assert me.post(url, {"candidate": candidate.pk, "reason": "表兄弟"}).status_code == 302
+    assert ConflictDeclaration.objects.get().person == examiner
+    told = Notification.objects.filter(recipient=b.staff).order_by("-id").first()
+    assert told is not None and "申报回避" in str(told.title)
+    again = me.post(url, {"candidate": candidate.pk, "reason": "表兄弟"})
+    assert "已申报与考生" in again.content.decode()
+    # The accepted plan now breaks the rule: the school sees it and changes the plan.
+    page = client_for(b.staff).get(detail(b)).content.decode()
+    assert "请变更评价计划" in page and "考评人员不得评价其申报回避的考生" in page
