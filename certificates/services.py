@@ -1,1 +1,0 @@
-"""Services of the certificates app arrive with its issue (see DOMAIN.md, Lifecycle)."""
