@@ -301,6 +301,15 @@ PORTAL_PLAN_LEAD_WORKING_DAYS = int(os.environ.get("PORTAL_PLAN_LEAD_WORKING_DAY
 PORTAL_RESULTS_WORKING_DAYS = int(os.environ.get("PORTAL_RESULTS_WORKING_DAYS", "5"))
 # The public due-date API (/api/v1/calendar/due-date): requests per client address (django-ratelimit).
 PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "60/m")
+# Certificate PDFs are signed (PAdES) by the portal's issuing key: a PEM key and certificate, or a
+# PKCS#12 file with its password. With none configured, a self-signed demo identity is created
+# under VAR_DIR/signing/ where demo data is allowed (never in production; see README).
+PORTAL_SIGNING_KEY = os.environ.get("PORTAL_SIGNING_KEY", "")
+PORTAL_SIGNING_CERT = os.environ.get("PORTAL_SIGNING_CERT", "")
+PORTAL_SIGNING_PKCS12 = os.environ.get("PORTAL_SIGNING_PKCS12", "")
+PORTAL_SIGNING_PKCS12_PASSWORD = os.environ.get("PORTAL_SIGNING_PKCS12_PASSWORD", "")
+# The address printed in certificates' QR codes (scheme and host, no trailing slash).
+PORTAL_PUBLIC_URL = os.environ.get("PORTAL_PUBLIC_URL", "http://127.0.0.1:8000")
 # seed_demo creates logins with a published password: allowed in the embedded/debug setup only.
 DEMO_DATA_ALLOWED = env_bool("PORTAL_ALLOW_DEMO", default=DEBUG or EMBEDDED)
 GUARDIAN_RAISE_403 = False
