@@ -491,8 +491,7 @@ def candidates_import_write(
         )
         fixed = (plan.occupation.occupation_id, plan.level, plan.round, actor.pk, now, Attendance.EXPECTED, "", "")
         cursor.executemany(
-            f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))})",
+            f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
             [(plan.pk, student_id, *fixed) for student_id in student_ids],
         )
         copied = [f.column for f in Candidate._meta.concrete_fields]

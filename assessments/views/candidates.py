@@ -25,7 +25,7 @@ from assessments.services import candidates as services
 from institutions.models import Institution
 from institutions.services.workflow import is_school_staff_of
 from portal import stepviews
-from portal.access import CITYWIDE_ROLES, roles_required, users_with_roles
+from portal.access import CITYWIDE_ROLES, is_citywide, roles_required, users_with_roles
 from portal.forms import BootstrapFormMixin, ExcelUploadForm
 from portal.models import Role
 from portal.services import job_start
@@ -73,6 +73,7 @@ def section_context(request: HttpRequest, plan) -> dict:
         "page": page,
         "count": page.paginator.count,
         "can_edit": services.may_edit_candidates(request.user, plan),
+        "openings_link": is_citywide(request.user),
     }
 
 

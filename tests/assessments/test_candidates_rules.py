@@ -206,7 +206,9 @@ def test_already_certified_is_refused(batch):
     refused(batch, [student], f"已是评价计划#{earlier.pk}的考生")
     filing.status = ResultStatus.ACCEPTED
     filing.save()
-    messages = refused(batch, [student], "学号S000001", "已通过「6-18-02-04 焊工」四级/中级工的评价", f"评价计划#{earlier.pk}")
+    messages = refused(
+        batch, [student], "学号S000001", "已通过「6-18-02-04 焊工」四级/中级工的评价", f"评价计划#{earlier.pk}"
+    )
     assert len(messages) == 1  # not also called a duplicate: that batch is over
     # A failed candidate of accepted results may sit again.
     Candidate.objects.filter(plan=earlier).update(outcome=Outcome.FAILED)
