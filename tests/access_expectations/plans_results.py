@@ -51,6 +51,16 @@ EXPECTATIONS = {
     "assessments:results_act": ("results_plan_submit", _for(200, {STAFF})),
 }
 
+# Another district's batch: the school's staff, its district bureau and the expert see none of it.
+OUT_OF_SCOPE = {
+    "assessments:results_scores": ("other_submitted_plan", _for(200, CITY, **{STAFF: 404, DISTRICT: 404, EXPERT: 404})),
+    "assessments:results_export": ("other_submitted_plan", _for(200, CITY, **{STAFF: 404, DISTRICT: 404, EXPERT: 404})),
+    "assessments:results_attendance": (
+        "other_submitted_plan",
+        _for(403, set(), **{STAFF: 404, DISTRICT: 404, EXPERT: 404}),
+    ),
+}
+
 
 def _attendance_body(objects: dict) -> dict:
     first, second = objects["results_candidates"]
