@@ -400,6 +400,21 @@ def open_openings(*, institution_id: int, on: dt.date):
     )
 
 
+def pickable_students(plan: EvaluationPlan):
+    """The students a school picks from: its own graduating-year students, and those of schools
+    the institution is opened to on the batch's first day whose major is related (same code as a
+    major filed for the occupation). The rules are still checked on adding."""
+    day = timezone.localdate(plan.starts_at)
+    first, last = graduating_year_bounds(day)
+    row = plan.occupation
+    codes = AppliedOccupation.majors.through.objects.filter(
+        appliedoccupation__application_id=row.application_id, appliedoccupation__occupation_id=row.occupation_id
+    ).values("major__code")
+    opened = open_openings(institution_id=plan.institution_id, on=day).values("school_id")
+    scope = Q(school_id=plan.institution.school_id) | Q(school_id__in=opened, major__code__in=codes)
+    return Student.objects.filter(scope, expected_graduation__gte=first, expected_graduation__lte=last)
+
+
 def candidate_problems(plan: EvaluationPlan, student: Student, on: dt.date | None = None) -> list[str]:
     """Why ``student`` cannot be a candidate of ``plan`` (on ``on``, default the batch's first day)."""
     checker = CandidateChecker.load(plan, on=on, id_numbers=[student.id_number])

@@ -31,7 +31,7 @@ from portal.models import Role
 from portal.services import job_start
 from portal.views import xlsx_response
 from portal.workflow import TransitionError
-from schools.models import Major, School, Student, graduating_year_bounds
+from schools.models import Major, School, graduating_year_bounds
 
 SECTION_PAGE_SIZE = 50
 PICK_PAGE_SIZE = 50
@@ -89,24 +89,17 @@ class PickFilterForm(BootstrapFormMixin, forms.Form):
         self.fields["major"].choices = [("", _("全部专业")), *((m.pk, f"{m.code} {m.name}") for m in majors)]
 
 
-def _graduating_students(plan, school: School):
-    first, last = graduating_year_bounds(timezone.localdate(plan.starts_at))
-    return Student.objects.filter(
-        school=school, expected_graduation__gte=first, expected_graduation__lte=last
-    ).select_related("major")
-
-
 @login_required
 def candidate_pick(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _editable_plan(request, pk)
     refusal = _not_editable(request, plan)
     if refusal:
         return refusal
-    school = plan.institution.school
-    majors = Major.objects.filter(school=school, is_active=True).order_by("code")
+    pickable = services.pickable_students(plan)
+    majors = Major.objects.filter(pk__in=pickable.values("major_id")).order_by("code", "pk")
     source = request.POST if request.method == "POST" else request.GET
     form = PickFilterForm(source, majors=majors)
-    students = _graduating_students(plan, school)
+    students = pickable.select_related("major", "school__organisation")
     if form.is_valid():
         if form.cleaned_data["q"]:
             q = form.cleaned_data["q"].strip()
@@ -118,7 +111,7 @@ def candidate_pick(request: HttpRequest, pk: int) -> HttpResponse:
     ticked = {int(v) for v in request.POST.getlist("student") if v.isdecimal()}
     problems: list[str] = []
     if request.method == "POST":
-        chosen = list(Student.objects.filter(school=school, pk__in=ticked))
+        chosen = list(pickable.filter(pk__in=ticked))
         try:
             created = services.candidates_add(plan=plan, actor=request.user, students=chosen)
         except TransitionError as exc:
@@ -137,6 +130,7 @@ def candidate_pick(request: HttpRequest, pk: int) -> HttpResponse:
         "in_batch": in_batch,
         "problems": problems,
         "bounds": graduating_year_bounds(timezone.localdate(plan.starts_at)),
+        "own_school_id": plan.institution.school_id,
     }
     return render(request, "assessments/candidates/pick.html", context, status=200)
 

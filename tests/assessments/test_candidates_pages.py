@@ -209,3 +209,26 @@ def test_the_candidate_section_and_pick_page_keep_a_constant_number_of_queries(b
     with CaptureQueriesContext(connection) as ctx:
         client.get(pick)
     assert len(ctx.captured_queries) == pick_small
+
+
+def test_once_opened_the_pick_page_lists_related_majors_of_the_other_school(batch):
+    from tests.assessments.candidate_builders import MAJOR_CODE
+
+    other_school = factories.school(name="开放对象职业学院")
+    related = batch.student(1, major=factories.major(other_school, code=MAJOR_CODE), student_number="T0001")
+    batch.student(2, major=factories.major(other_school, code="530302"), student_number="T0002")
+    client = client_for(batch.staff)
+    url = reverse("assessments:candidate_pick", args=[batch.plan.pk])
+    assert "T0001" not in client.get(url).content.decode()
+    CandidateOpening.objects.create(
+        institution=batch.institution,
+        school=other_school,
+        decided_on=dt.date(2026, 11, 1),
+        reference="沪职鉴〔2026〕8号",
+        centre_officer=batch.centre,
+        commission_dept_officer=factories.user(Role.COMMISSION_DEPT_OFFICER),
+    )
+    page = client.get(url).content.decode()
+    assert "T0001" in page and "开放对象职业学院" in page and "T0002" not in page
+    assert client.post(url, {"student": [related.pk]}).status_code == 302
+    assert Candidate.objects.get().student == related
