@@ -253,3 +253,20 @@ def test_the_scores_grid_keeps_a_constant_query_count():
         html = client.get(page).content.decode()
     assert html.count("data-candidate=") == 42
     assert len(large) == len(small), [q["sql"] for q in large.captured_queries]
+
+
+def test_the_score_template_keeps_chinese_headers_for_an_english_reader():
+    from django.utils import translation
+
+    b = batch(1)
+    present_all(b)
+    with translation.override("en"):
+        data = service.score_template(b.plan)
+    ws = load_workbook(BytesIO(data)).worksheets[0]
+    assert [c.value for c in ws[1]][:5] == ["学号", "姓名", "证件号码", "理论考试", "实操考核"]
+    ws.cell(row=2, column=4, value=70)
+    ws.cell(row=2, column=5, value=71)
+    out = BytesIO()
+    ws.parent.save(out)
+    typed, errors = service.parse_score_file(b.plan, out.getvalue())
+    assert errors == [] and typed == {b.candidates[0].pk: {"theory": "70", "practical": "71"}}
