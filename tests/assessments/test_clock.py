@@ -189,3 +189,17 @@ def test_the_plan_form_shows_the_due_date_from_the_api_when_the_end_is_entered(f
     assert "assessments/results_due.js" in page
     assert f'data-url="{reverse("api_due_date")}"' in page and 'data-end-field="ends_at"' in page
     assert 'data-unknown="无法计算：{year}年工作日历尚未发布"' in page
+
+
+def test_the_daily_job_computes_due_dates_for_a_year_published_by_any_route(filed):
+    """A year entered without signals (bulk, another process): the deadline job catches up."""
+    from assessments.tasks import run_results_deadlines
+
+    cast, inst = filed
+    plan = make_plan(cast, inst, D(2026, 12, 28))
+    CalendarYear.objects.bulk_create([CalendarYear(year=2027, source="测试")])
+    CalendarDay.objects.bulk_create([CalendarDay(date=D(2027, 1, 1), is_workday=False, name="元旦")])
+    assert run_results_deadlines()["recomputed"] == 1
+    plan.refresh_from_db()
+    assert (plan.results_due_on, plan.due_unknown_year) == (D(2027, 1, 5), None)
+    assert run_results_deadlines()["recomputed"] == 0
