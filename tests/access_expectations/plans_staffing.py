@@ -160,8 +160,8 @@ def build_objects(objects, people) -> dict:
         plan=filed,
         room=room,
         part=RoomPart.PRACTICAL,
-        starts_at=filed_room.starts_at + dt.timedelta(hours=3),
-        ends_at=filed_room.starts_at + dt.timedelta(hours=4),
+        starts_at=filed_room.starts_at + dt.timedelta(hours=4),  # 15:00, after the 13:00–15:00 room posted
+        ends_at=filed_room.starts_at + dt.timedelta(hours=5),
         candidates_expected=5,
     )
     BatchStaff.objects.create(plan=filed, person=staff, duty=Duty.EXAMINER, room=examining, added_by=staff)
