@@ -1,3 +1,22 @@
-"""URLs arrive with this app's issue; the access-matrix test covers each one as it is added."""
+"""URLs of the certificates app (namespace ``certificates``), mounted at the site root by portal/urls.py.
 
-urlpatterns: list = []
+Each views module ends with its own ``urlpatterns``. The school's and authorities' pages are
+under /certificates/ (add a module's patterns to ``PAGES``); the public verification lives at
+/verify/ and /api/v1/certificates/ (certificates/views/verify.py, certificates/api.py), so the QR
+link ``certificates:verify_token`` reads /verify/t/<token>/.
+"""
+
+from django.urls import include, path
+
+from certificates import api
+from certificates.views import verify
+
+app_name = "certificates"
+
+PAGES: list = []
+
+urlpatterns = [
+    path("certificates/", include(PAGES)),
+    *verify.urlpatterns,
+    *api.urlpatterns,
+]

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "bootstrap",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "portal",
     "schools",
     "institutions",
@@ -310,6 +313,28 @@ PORTAL_SIGNING_PKCS12 = os.environ.get("PORTAL_SIGNING_PKCS12", "")
 PORTAL_SIGNING_PKCS12_PASSWORD = os.environ.get("PORTAL_SIGNING_PKCS12_PASSWORD", "")
 # The address printed in certificates' QR codes (scheme and host, no trailing slash).
 PORTAL_PUBLIC_URL = os.environ.get("PORTAL_PUBLIC_URL", "http://127.0.0.1:8000")
+# Public certificate verification (/verify/, /api/v1/certificates/verify): lookups per client
+# address (django-ratelimit, on the cache above), page, QR link, upload and API counted together.
+PORTAL_VERIFY_RATE = os.environ.get("PORTAL_VERIFY_RATE", "60/m")
+# The largest certificate PDF the verification page accepts (issued ones are under 300 KB).
+PORTAL_VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_VERIFY_UPLOAD_MAX_BYTES", str(2 * 1024 * 1024)))
+# The employers' JSON API (read-only, no login, no session) and its OpenAPI schema at /api/schema/.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "上海市职业技能等级证书查询接口 / Certificate verification API",
+    "DESCRIPTION": "Read-only, no login, rate-limited per client address.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files, never a CDN (CSP: 'self' only).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 # seed_demo creates logins with a published password: allowed in the embedded/debug setup only.
 DEMO_DATA_ALLOWED = env_bool("PORTAL_ALLOW_DEMO", default=DEBUG or EMBEDDED)
 GUARDIAN_RAISE_403 = False

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from portal import api, views
 from portal.forms import LoginForm, PortalPasswordChangeForm, PortalSetPasswordForm
@@ -55,7 +56,11 @@ urlpatterns = [
     path("registry/", include("institutions.registry_urls")),
     path("directory/", include("institutions.directory_urls")),
     path("assessments/", include("assessments.urls")),
-    path("certificates/", include("certificates.urls")),
+    # /certificates/ (the app's pages), /verify/ and /api/v1/certificates/ (public verification).
+    path("", include("certificates.urls")),
+    # The API's OpenAPI schema and its browsable page (Swagger UI from drf-spectacular-sidecar, no CDN).
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/schema/ui/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("oversight/", include("oversight.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,1 +1,0 @@
-"""Views of the certificates app arrive with its issue (see DOMAIN.md, Lifecycle)."""
