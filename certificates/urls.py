@@ -9,11 +9,13 @@ link ``certificates:verify_token`` reads /verify/t/<token>/.
 from django.urls import include, path
 
 from certificates import api
-from certificates.views import verify
+from certificates.views import issuance, photos, records, reporting, verify
 
 app_name = "certificates"
 
 PAGES: list = []
+PAGES += [*records.urlpatterns, *photos.urlpatterns, *reporting.urlpatterns]
+PAGES += issuance.urlpatterns
 
 urlpatterns = [
     path("certificates/", include(PAGES)),

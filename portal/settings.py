@@ -302,6 +302,8 @@ PORTAL_RENEWAL_WINDOW_DAYS = int(os.environ.get("PORTAL_RENEWAL_WINDOW_DAYS", "1
 PORTAL_PLAN_LEAD_WORKING_DAYS = int(os.environ.get("PORTAL_PLAN_LEAD_WORKING_DAYS", "5"))
 # Annex §4.3: results are filed within this many working days after the batch's last day.
 PORTAL_RESULTS_WORKING_DAYS = int(os.environ.get("PORTAL_RESULTS_WORKING_DAYS", "5"))
+# Annex §4.4: certificates issued more than this many days ago and not reported to the centre are listed.
+PORTAL_CERTIFICATE_REPORT_DAYS = int(os.environ.get("PORTAL_CERTIFICATE_REPORT_DAYS", "30"))
 # The public due-date API (/api/v1/calendar/due-date): requests per client address (django-ratelimit).
 PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "60/m")
 # Certificate PDFs are signed (PAdES) by the portal's issuing key: a PEM key and certificate, or a
