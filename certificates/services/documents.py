@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import re
 import threading
 import zipfile
 from functools import lru_cache
@@ -257,17 +258,44 @@ def _identity_source() -> tuple:
     return ("pem", str(key_path), str(cert_path))
 
 
+def _cached_key_signer_class():
+    """pyHanko's SimpleSigner loads (and validates) the RSA key for every signature, twice per
+    PDF (a dry run sizes the signature): about 190 ms each with current ``cryptography``. This
+    subclass loads it once per process."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import get_pyca_cryptography_hash
+
+    class CachedKeySigner(signers.SimpleSigner):
+        _pyca_key = None
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+            try:
+                name = mechanism.signature_algo
+            except ValueError:
+                name = mechanism["algorithm"].native
+            if name != "rsassa_pkcs1v15":
+                return super().sign_raw(data, digest_algorithm)
+            if self._pyca_key is None:
+                self._pyca_key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+            return self._pyca_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+    return CachedKeySigner
+
+
 @lru_cache(maxsize=4)
 def _load_signer(source: tuple):
-    from pyhanko.sign import signers
-
+    cls = _cached_key_signer_class()
     if source[0] == "pkcs12":
         password = source[2].encode() if source[2] else None
-        signer = signers.SimpleSigner.load_pkcs12(source[1], passphrase=password)
+        signer = cls.load_pkcs12(source[1], passphrase=password)
     else:
-        signer = signers.SimpleSigner.load(source[1], source[2], key_passphrase=None)
+        signer = cls.load(source[1], source[2], key_passphrase=None)
     if signer is None:
         raise ImproperlyConfigured(f"The certificate signing key could not be loaded from {source[1]}.")
+    signer.__class__ = cls  # load() builds a plain SimpleSigner; the subclass only adds the key cache
     return signer
 
 
@@ -315,6 +343,15 @@ def _number_in_metadata(reader) -> str:
     return ""
 
 
+_KEYWORDS_RE = re.compile(rb"/Keywords\s*\(([A-Z]\d{21})\)")
+
+
+def _number_in_original_keywords(data: bytes) -> str:
+    """The number as first written (an edit that rewrote the metadata in an update leaves it)."""
+    match = _KEYWORDS_RE.search(data)
+    return match.group(1).decode() if match else ""
+
+
 def verify_pdf(data: bytes) -> dict:
     """What the bytes are. Keys:
 
@@ -349,7 +386,7 @@ def verify_pdf(data: bytes) -> dict:
 
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         answer["is_pdf"] = True
-        answer["number"] = _number_in_metadata(reader)
+        answer["number"] = _number_in_metadata(reader) or _number_in_original_keywords(data)
         sigs = list(reader.embedded_signatures)
         if sigs:
             answer["signed"] = True
