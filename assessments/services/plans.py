@@ -165,6 +165,7 @@ def plan_create(
     method: str,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
+    theory_by_course_score: bool = False,
 ) -> EvaluationPlan:
     if not is_school_staff_of(actor, institution.school):
         raise PermissionDenied
@@ -184,6 +185,7 @@ def plan_create(
             method=method,
             starts_at=starts_at,
             ends_at=ends_at,
+            theory_by_course_score=theory_by_course_score and method == AssessmentMethod.RESULT,
             created_by=actor,
         )
         results_due_refresh(plan, save=False)

@@ -85,11 +85,11 @@ def plan_create(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_detail(user=request.user, pk=pk)
     actions = [(t.name, t) for t in services.PLAN.available(plan, request.user)]
-    from assessments.views import candidates, results, staffing, supervision
+    from assessments.views import candidates, drafting, results, staffing, supervision
 
     sections = {
         module.__name__.rsplit(".", 1)[-1]: module.section_context(request, plan)
-        for module in (staffing, candidates, results, supervision)
+        for module in (drafting, staffing, candidates, results, supervision)
     }
     context = {
         "plan": plan,
