@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from assessments.models import EvaluationPlan
 from certificates import selectors
+from certificates.models import Certificate
 from certificates.services import documents, issuance
 from portal.models import Job, JobStatus
 from portal.services import JobFailed, JobKind, job_start, register_job_kind
@@ -74,6 +75,9 @@ def issue_start(*, plan: EvaluationPlan, actor, issued_on: dt.date) -> Job:
         raise PermissionDenied
     if issuance_problems:
         raise ValidationError(issuance_problems)
+    issued = Certificate.objects.filter(plan=plan, supersedes__isnull=True, candidate__in=issuance.passed(plan))
+    if issued.count() >= issuance.passed(plan).count() and not running(ISSUE, plan):
+        raise ValidationError(gettext_lazy("本批次合格考生均已颁发证书。"))
     return running(ISSUE, plan) or job_start(
         kind=ISSUE, actor=actor, params={"plan_id": plan.pk, "issued_on": issued_on.isoformat()}
     )
