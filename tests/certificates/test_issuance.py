@@ -173,7 +173,10 @@ def test_one_certificate_per_candidate_when_issued_twice():
     run_issue(b)
     again = issuance.issue_one(candidate=b.candidates[0], actor=b.staff, issued_on=dt.date(2026, 12, 21))
     assert again.issued_on == ISSUED_ON
-    run_issue(b)
+    assert issuance.issue_batch(plan=b.plan, actor=b.staff, issued_on=ISSUED_ON)["issued"] == 0
+    with pytest.raises(ValidationError) as exc:  # nothing left: no second job is started
+        jobs.issue_start(plan=b.plan, actor=b.staff, issued_on=ISSUED_ON)
+    assert "均已颁发证书" in str(exc.value)
     assert Certificate.objects.filter(plan=b.plan).count() == 2
     assert serials(b.plan) == [1, 2]
 
