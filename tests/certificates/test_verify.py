@@ -85,7 +85,7 @@ def test_work_type_reads_dashes_when_the_occupation_has_none(certs):
     c = certs[0]
     assert c.work_type == ""
     body = text(by_number(c.number, c.name))
-    assert "<dd class=\"col-sm-9\">--</dd>" in body
+    assert '<dd class="col-sm-9">--</dd>' in body
 
 
 def test_the_name_is_compared_ignoring_spaces_and_full_width_forms(certs):
