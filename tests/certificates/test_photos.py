@@ -142,3 +142,11 @@ def test_the_photo_pages_upload_one_and_import_a_zip():
     page = response.content.decode()
     assert response.status_code == 200 and "1 / 2" in page and "nobody.jpg" in page
     assert CandidatePhoto.objects.filter(student=second.student).exists()
+
+
+def test_the_batch_page_links_the_schools_staff_to_the_photos():
+    b = batch(1)
+    url = reverse("assessments:plan_detail", args=[b.plan.pk])
+    link = reverse("certificates:photo_list", args=[b.plan.pk])
+    assert link in client_for(b.staff).get(url).content.decode()
+    assert link not in client_for(b.centre).get(url).content.decode()
