@@ -301,7 +301,7 @@ def request_withdraw(*, request: StatusRequest, actor: User, comment: str = "") 
 
 
 EVENT_LABELS = {
-    "request": gettext_lazy("提交申请"),
+    "request": gettext_lazy("提出申请"),
     "approve": gettext_lazy("批准"),
     "refuse": gettext_lazy("不予批准"),
     "withdraw": gettext_lazy("撤回申请"),
