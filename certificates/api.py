@@ -43,9 +43,7 @@ class CertificateSerializer(serializers.Serializer):
     institution = serializers.CharField(help_text="评价机构 / Evaluation institution")
     issued_on = serializers.DateField(help_text="发证日期 / Issue date")
     status = serializers.ChoiceField(choices=["valid", "revoked", "superseded"])
-    masked_id_number = serializers.CharField(
-        help_text="证件号码（部分隐藏）/ Masked ID number"
-    )
+    masked_id_number = serializers.CharField(help_text="证件号码（部分隐藏）/ Masked ID number")
     revoked_at = serializers.DateTimeField(allow_null=True, help_text="撤销时间 / When revoked")
     revoked_reason = serializers.CharField(allow_null=True, help_text="撤销原因 / Why revoked")
     superseded_by = serializers.CharField(allow_null=True, help_text="更正后新证书编号 / The successor's number")
