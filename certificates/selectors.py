@@ -36,7 +36,7 @@ def request_detail(*, user, pk: int):
 
 def report_list(*, user) -> QuerySet:
     return CertificateReport.objects.filter(school_scope(user, "plan__institution__school__")).select_related(
-        "plan__institution", "plan__occupation__occupation", "submitted_by", "received_by"
+        "plan__institution__school__organisation", "plan__occupation__occupation", "submitted_by", "received_by"
     )
 
 

@@ -119,3 +119,36 @@ def test_the_reporting_pages():
     assert download.status_code == 200 and b"".join(download.streaming_content)[:2] == b"PK"
     assert client_for(i.staff).get(reverse("certificates:national")).status_code == 403
     assert centre.get(reverse("certificates:unreported")).status_code == 200
+
+
+def test_the_request_and_report_lists_cost_a_constant_number_of_queries():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from certificates.models import RequestKind
+
+    def grow(i):
+        for c in i.certificates:
+            records.request_create(certificate=c, actor=i.staff, kind=RequestKind.REVOKE, reason="核查")
+        reporting.report_submit(plan=i.plan, actor=i.staff)
+
+    first = issued(1)
+    grow(first)
+    client = client_for(first.centre)
+    urls = [
+        reverse("certificates:request_list"),
+        reverse("certificates:report_list"),
+        reverse("certificates:unreported"),
+    ]
+    for url in urls:
+        client.get(url)
+    small = {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as q:
+            assert client.get(url).status_code == 200
+        small[url] = len(q)
+    grow(issued(3))
+    for url in urls:
+        with CaptureQueriesContext(connection) as q:
+            assert client.get(url).status_code == 200
+        assert len(q) == small[url], url
