@@ -319,7 +319,7 @@ def test_only_centre_reviewers_act_other_readers_get_403(school, people):
 def test_a_reason_is_required(school, people):
     inst = filed(school)
     response = act(people[Role.CENTRE_REVIEWER], inst, "suspend", "   ")
-    assert response.status_code == 200 and "这个字段是必填项" in response.content.decode()
+    assert response.status_code == 200 and "是必填项" in response.content.decode()
     inst.refresh_from_db()
     assert inst.status == InstitutionStatus.ACTIVE
 
