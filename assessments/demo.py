@@ -51,16 +51,17 @@ HELD = {"in_progress", "due_soon", "overdue", "results_filed", "results_returned
 
 
 def build(ctx: DemoContext) -> None:
-    if EvaluationPlan.objects.exists():
-        return  # already built; seed_demo may run again
     institution = Institution.objects.filter(school__organisation=ctx.organisations.get("school_mingde")).first()
     if institution is None:
         return
     users = ctx.users
     org = institution.school.organisation
+    # The teachers on the batches' staff: their logins are listed on every run.
+    teachers = [ctx.user(f"mingde-teacher-{n}", organisation=org, roles=[Role.SCHOOL_STAFF]) for n in range(1, 7)]
+    if EvaluationPlan.objects.exists():
+        return  # already built; seed_demo may run again
     staff = users["school-mingde"]
     centre = users["centre-reviewer"]
-    teachers = [ctx.user(f"mingde-teacher-{n}", organisation=org, roles=[Role.SCHOOL_STAFF]) for n in range(1, 7)]
     invited = users["expert-4"]
     _move_filing_back(institution, days=120)
     row = institution.occupations.get(occupation__code="6-31-01-03")
