@@ -20,7 +20,7 @@ from assessments.models import (
     PlanStatus,
     SupervisionAssignment,
 )
-from portal.access import is_citywide
+from portal.access import is_citywide, users_with_roles
 from portal.models import Role
 
 
@@ -66,3 +66,8 @@ def supervision_evidence(*, user, pk: int) -> FindingEvidence:
         pk=pk,
         finding__assignment__plan__in=plan_list(user=user).values("pk"),
     )
+
+
+def school_staff(plan: EvaluationPlan):
+    """The school's evaluation staff: who is told of a step on its batch."""
+    return users_with_roles([Role.SCHOOL_STAFF], organisation=plan.institution.school.organisation)

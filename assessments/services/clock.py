@@ -38,6 +38,7 @@ from assessments.models import (
     ResultFiling,
     ResultStatus,
 )
+from assessments.selectors import school_staff as _school_staff
 from portal.access import users_with_roles
 from portal.i18n import stored
 from portal.models import CalendarDay, CalendarYear, Role
@@ -241,10 +242,6 @@ def _once(plan: EvaluationPlan, kind: str) -> bool:
     """Claim the notice ``kind`` for the plan's current due date; False if it was already sent."""
     _row, created = DeadlineReminder.objects.get_or_create(plan=plan, kind=kind, due_on=plan.results_due_on)
     return created
-
-
-def _school_staff(plan: EvaluationPlan):
-    return users_with_roles([Role.SCHOOL_STAFF], organisation=plan.institution.school.organisation)
 
 
 def _overseers(plan: EvaluationPlan):

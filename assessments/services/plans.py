@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.models import AssessmentMethod, EvaluationPlan, PlanAction, PlanEvent, PlanStatus
+from assessments.selectors import school_staff
 from assessments.services import staffing
 from assessments.services.clock import results_due_refresh
 from institutions import selectors as institution_selectors
@@ -253,7 +254,7 @@ def plan_return(*, plan: EvaluationPlan, actor: User, comment: str) -> Evaluatio
         raise ValidationError(_("退回修改须写明需要修改的内容。"))
     with PLAN.step(A.RETURN, plan, actor) as locked:
         PLAN.move(locked, A.RETURN, actor=actor, comment=comment.strip())
-        staff = users_with_roles([Role.SCHOOL_STAFF], organisation=locked.institution.school.organisation)
+        staff = school_staff(locked)
         _tell(staff, locked, gettext_lazy("评价计划被退回修改"), comment.strip())
     return locked
 
@@ -262,6 +263,6 @@ def plan_accept(*, plan: EvaluationPlan, actor: User, comment: str = "") -> Eval
     with PLAN.step(A.ACCEPT, plan, actor) as locked:
         PLAN.move(locked, A.ACCEPT, actor=actor, comment=comment.strip())
         staffing.snapshot_accept(locked)
-        staff = users_with_roles([Role.SCHOOL_STAFF], organisation=locked.institution.school.organisation)
+        staff = school_staff(locked)
         _tell(staff, locked, gettext_lazy("评价计划已备案"))
     return locked

@@ -10,7 +10,6 @@ and ``plan.theory_by_course_score`` the candidate's course exam score stands in 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -19,7 +18,7 @@ from io import BytesIO
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -39,10 +38,12 @@ from assessments.models import (
     ResultFiling,
     ResultStatus,
     Score,
-    StaffingStandard,
 )
 from assessments.models.candidates import Attendance, Outcome
 from assessments.models.staffing import Duty, RoomPart
+from assessments.selectors import school_staff as _school_staff
+from assessments.services.clock import is_late
+from assessments.services.staffing import standard_for
 from institutions.services.workflow import is_school_staff_of
 from portal.access import users_with_roles
 from portal.excel import Column, RowErrors, build_template, cell_text, number_identifier_message, number_shown
@@ -203,17 +204,6 @@ def parts_of(plan: EvaluationPlan) -> list[Part]:
 
 def substitution_applies(plan: EvaluationPlan) -> bool:
     return plan.method == AssessmentMethod.RESULT and plan.theory_by_course_score
-
-
-def standard_for(plan: EvaluationPlan) -> StaffingStandard:
-    """The occupation's standard, else the common rules, else the defaults (100 / 60)."""
-    rows = {
-        row.occupation_id: row
-        for row in StaffingStandard.objects.filter(
-            Q(occupation_id=plan.occupation.occupation_id) | Q(occupation__isnull=True)
-        )
-    }
-    return rows.get(plan.occupation.occupation_id) or rows.get(None) or StaffingStandard()
 
 
 def outcome_of(candidate: Candidate, values: dict[str, Decimal], parts: list[Part], pass_mark) -> str:
@@ -623,12 +613,6 @@ def results_export(plan: EvaluationPlan) -> bytes:
 # --- Filing and review ----------------------------------------------------------------------
 
 
-def is_late(plan: EvaluationPlan, on: dt.date) -> bool:
-    from assessments.services.clock import is_late as clock_is_late
-
-    return clock_is_late(plan, on)
-
-
 def _tell(recipients, plan: EvaluationPlan, title, body: str = "") -> None:
     notify(
         recipients=list(recipients),
@@ -636,10 +620,6 @@ def _tell(recipients, plan: EvaluationPlan, title, body: str = "") -> None:
         body=body,
         link=reverse("assessments:plan_detail", args=[plan.pk]),
     )
-
-
-def _school_staff(plan: EvaluationPlan):
-    return users_with_roles([Role.SCHOOL_STAFF], organisation=plan.institution.school.organisation)
 
 
 def results_submit(*, plan: EvaluationPlan, actor: User) -> ResultFiling:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import filetype
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -29,7 +28,7 @@ from assessments.models import (
     SupervisionFinding,
     SupervisionVisit,
 )
-from institutions.services import EVIDENCE_MAX_BYTES, EVIDENCE_TYPES
+from institutions.services.drafting import checked_evidence
 from institutions.services.workflow import is_school_staff_of
 from portal.access import users_with_roles
 from portal.i18n import stored
@@ -181,18 +180,7 @@ def visit_record(
     return visit
 
 
-def checked_upload(upload) -> filetype.Type:
-    """The institutions' evidence rule: PDF, JPEG or PNG judged by the content, at most 10 MB."""
-    if upload.size > EVIDENCE_MAX_BYTES:
-        raise ValidationError(_("文件“%(name)s”超过 10 MB。") % {"name": upload.name})
-    head = upload.read(2048)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.mime not in EVIDENCE_TYPES:
-        raise ValidationError(
-            _("文件“%(name)s”不是 PDF、JPEG 或 PNG（按文件内容判断，而非扩展名）。") % {"name": upload.name}
-        )
-    return kind
+checked_upload = checked_evidence  # the institutions' evidence rule, one implementation
 
 
 def finding_add(

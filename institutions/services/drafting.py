@@ -96,8 +96,9 @@ def condition_answer_save(
     return answer
 
 
-def evidence_add(*, application: FilingApplication, actor: User, condition: int, upload) -> EvidenceFile:
-    """Accepts PDF, JPEG or PNG, judged by the file's content, at most 10 MB."""
+def checked_evidence(upload) -> filetype.Type:
+    """An evidence file (filing conditions, supervision findings): PDF, JPEG or PNG judged by its
+    content, at most 10 MB. Returns the detected type."""
     if upload.size > EVIDENCE_MAX_BYTES:
         raise ValidationError(_("文件“%(name)s”超过 10 MB。") % {"name": upload.name})
     head = upload.read(2048)
@@ -107,6 +108,12 @@ def evidence_add(*, application: FilingApplication, actor: User, condition: int,
         raise ValidationError(
             _("文件“%(name)s”不是 PDF、JPEG 或 PNG（按文件内容判断，而非扩展名）。") % {"name": upload.name}
         )
+    return kind
+
+
+def evidence_add(*, application: FilingApplication, actor: User, condition: int, upload) -> EvidenceFile:
+    """Accepts PDF, JPEG or PNG, judged by the file's content, at most 10 MB."""
+    kind = checked_evidence(upload)
     with transaction.atomic():
         app = editable(application, actor)
         answer = ConditionAnswer.objects.get(application=app, condition=condition)
