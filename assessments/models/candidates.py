@@ -55,6 +55,7 @@ class Outcome(models.TextChoices):
     FAILED = "failed", _("不合格")
     ABSENT = "absent", _("缺考")
     CANCELLED = "cancelled", _("取消资格")
+    VOIDED = "voided", _("成绩无效（违规处理）")
 
 
 class Candidate(models.Model):
