@@ -1,1 +1,3 @@
-"""Tasks of the oversight app arrive with its issue (see DOMAIN.md, Lifecycle)."""
+"""Celery tasks of oversight (summaries refreshed by beat). Each part adds its task below its heading."""
+
+from celery import shared_task  # noqa: F401

@@ -1,3 +1,13 @@
-"""URLs arrive with this app's issue; the access-matrix test covers each one as it is added."""
+from oversight.views import audit, cases, complaints, coverage, dashboards, roster, statistics
 
-urlpatterns: list = []
+app_name = "oversight"
+
+urlpatterns = [
+    *coverage.urlpatterns,
+    *cases.urlpatterns,
+    *complaints.urlpatterns,
+    *roster.urlpatterns,
+    *statistics.urlpatterns,
+    *audit.urlpatterns,
+    *dashboards.urlpatterns,
+]

@@ -1,0 +1,5 @@
+"""seed_demo: statistics (through the services)."""
+
+
+def build(ctx) -> None:
+    """Add this part's demo rows; ctx is portal.demo.DemoContext."""

@@ -1,0 +1,1 @@
+"""Oversight selectors, one module per part: each number a dashboard shows is computed by the same selector as the list it links to."""

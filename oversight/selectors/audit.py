@@ -1,0 +1,1 @@
+"""Oversight: audit selectors (what pages, dashboards and exports count)."""

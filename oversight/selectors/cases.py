@@ -1,0 +1,1 @@
+"""Oversight: cases selectors (what pages, dashboards and exports count)."""

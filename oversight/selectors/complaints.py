@@ -1,0 +1,1 @@
+"""Oversight: complaints selectors (what pages, dashboards and exports count)."""

@@ -1,0 +1,1 @@
+"""Oversight: coverage selectors (what pages, dashboards and exports count)."""

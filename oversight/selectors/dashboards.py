@@ -1,0 +1,1 @@
+"""Oversight: dashboards selectors (what pages, dashboards and exports count)."""

@@ -1,0 +1,1 @@
+"""Oversight: roster selectors (what pages, dashboards and exports count)."""

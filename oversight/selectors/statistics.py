@@ -1,0 +1,1 @@
+"""Oversight: statistics selectors (what pages, dashboards and exports count)."""

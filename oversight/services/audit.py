@@ -1,0 +1,1 @@
+"""Oversight: audit services."""

@@ -1,0 +1,1 @@
+"""Oversight: coverage services."""

@@ -1,1 +1,0 @@
-"""Views of the oversight app arrive with its issue (see DOMAIN.md, Lifecycle)."""
