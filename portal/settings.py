@@ -268,6 +268,8 @@ CELERY_BEAT_SCHEDULE = {
     "receipt-render-sweep": {"task": "institutions.tasks.render_pending_receipts", "schedule": crontab(minute="*/10")},
     # Results due in 5 working days: reminders, then overdue marks (assessments/services/clock.py).
     "results-deadlines": {"task": "assessments.tasks.run_results_deadlines", "schedule": crontab(hour=7, minute=30)},
+    # Coverage of majors (oversight/services/coverage.py): the materialised rows pages read, with their as-of time.
+    "coverage-refresh": {"task": "oversight.tasks.refresh_coverage_daily", "schedule": crontab(hour=1, minute=40)},
 }
 
 # A separate Redis database for the cache keeps cache.clear() away from queued tasks.
@@ -320,6 +322,12 @@ PORTAL_PUBLIC_URL = os.environ.get("PORTAL_PUBLIC_URL", "http://127.0.0.1:8000")
 PORTAL_VERIFY_RATE = os.environ.get("PORTAL_VERIFY_RATE", "60/m")
 # The largest certificate PDF the verification page accepts (issued ones are under 300 KB).
 PORTAL_VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_VERIFY_UPLOAD_MAX_BYTES", str(2 * 1024 * 1024)))
+# The public complaint form (/oversight/complaints/new/): complaints sent per client address, and
+# status lookups by number and contact (django-ratelimit, on the cache above).
+PORTAL_COMPLAINT_RATE = os.environ.get("PORTAL_COMPLAINT_RATE", "20/h")
+PORTAL_COMPLAINT_LOOKUP_RATE = os.environ.get("PORTAL_COMPLAINT_LOOKUP_RATE", "30/h")
+# Notice 一(二): by the end of the 14th five-year plan, this share (%) of majors with graduating-year students is covered.
+PORTAL_COVERAGE_TARGET = int(os.environ.get("PORTAL_COVERAGE_TARGET", "80"))
 # The employers' JSON API (read-only, no login, no session) and its OpenAPI schema at /api/schema/.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
