@@ -783,3 +783,37 @@ def anomalies(plan: EvaluationPlan) -> list[str]:
                 % {"room": room.room.name, "c": room.candidates_expected, "e": n, "ratio": ratio}
             )
     return out
+
+
+# --- Voiding a result (oversight's sanction) ----------------------------------------------------
+
+
+def result_void(*, candidate: Candidate, actor: User, reason: str, authority=None) -> Candidate:
+    """A candidate's result declared invalid by a violation case's decision: outcome ``VOIDED``
+    (so no longer in ``passed_candidates``), with history; the school is told. Only with the
+    ``SANCTION`` authority; nothing is deleted (the scores stay as recorded)."""
+    from institutions.services.workflow import SANCTION
+
+    if authority is None or authority.name != SANCTION:
+        raise PermissionDenied
+    reason = (reason or "").strip() or authority.reason
+    if not reason:
+        raise ValidationError(_("宣布成绩无效须写明原因。"))
+    with transaction.atomic():
+        locked = (
+            Candidate.objects.select_for_update(of=("self",))
+            .select_related("student", "plan__institution")
+            .get(pk=candidate.pk)
+        )
+        if locked.outcome == Outcome.VOIDED:
+            raise TransitionError(_("考生%(name)s的评价结果已被宣布无效。") % {"name": locked.student.name})
+        locked.outcome = Outcome.VOIDED
+        record(locked, actor=actor, reason=stored(gettext_lazy("依处理决定宣布成绩无效：%(reason)s"), reason=reason))
+        locked.save(update_fields=["outcome"])
+        _tell(
+            _school_staff(locked.plan),
+            locked.plan,
+            stored(gettext_lazy("考生%(name)s的评价结果依处理决定无效"), name=locked.student.name),
+            reason,
+        )
+    return locked

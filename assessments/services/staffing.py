@@ -729,3 +729,55 @@ def conflict_declare(*, plan: EvaluationPlan, actor: User, candidate: Candidate,
             link=reverse("assessments:plan_detail", args=[plan.pk]),
         )
     return declaration
+
+
+# --- Barring (set by oversight's sanctions, annex §2.4.3) -------------------------------------
+
+
+def bar_person(
+    *,
+    kind: str,
+    actor: User,
+    reason: str,
+    starts_on: dt.date,
+    ends_on: dt.date | None = None,
+    id_number: str = "",
+    person: User | None = None,
+    authority=None,
+) -> Barring:
+    """Bar a person from sitting (``kind`` candidate, by ID number) or from batch duties (``kind``
+    staff, by account) from ``starts_on`` to ``ends_on`` (open-ended when None). Only with the
+    ``SANCTION`` authority of a violation case's decision; the candidate and staffing checks read it."""
+    from institutions.services.workflow import SANCTION
+
+    if authority is None or authority.name != SANCTION:
+        raise PermissionDenied
+    reason = (reason or "").strip() or authority.reason
+    problems = []
+    if not reason:
+        problems.append(_("禁入须写明原因。"))
+    if kind == BarredKind.CANDIDATE and not (id_number or "").strip():
+        problems.append(_("禁止参加评价须有证件号码。"))
+    if kind == BarredKind.STAFF and person is None:
+        problems.append(_("禁止从事考务工作须指明人员。"))
+    if kind not in BarredKind.values:
+        problems.append(_("禁入类型无效。"))
+    if starts_on is None:
+        problems.append(_("请填写禁入起始日期。"))
+    elif ends_on is not None and ends_on < starts_on:
+        problems.append(_("禁入截止日期不能早于起始日期。"))
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        barring = Barring(
+            kind=kind,
+            id_number=(id_number or "").strip() if kind == BarredKind.CANDIDATE else "",
+            person=person if kind == BarredKind.STAFF else None,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reason=reason,
+            decided_by=actor,
+        )
+        record(barring, actor=actor, reason=stored(gettext_lazy("依处理决定禁入：%(reason)s"), reason=reason))
+        barring.save()
+    return barring
