@@ -175,7 +175,11 @@ def case_export(request: HttpRequest) -> HttpResponse:
 def _openable_institutions(user):
     """Institutions ``user`` may open a case about (any subject for a supervising authority)."""
     qs = Institution.objects.filter(school_scope(user, "school__")).select_related("school__organisation")
-    return [inst for inst in qs.order_by("name") if service.may_open(user, inst, SubjectKind.CANDIDATE)]
+    return [
+        inst
+        for inst in qs.order_by("school__organisation__name")
+        if service.may_open(user, inst, SubjectKind.CANDIDATE)
+    ]
 
 
 def _may_open_any(user) -> bool:
@@ -212,9 +216,13 @@ class CaseForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, institutions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = Institution.objects.filter(pk__in=[i.pk for i in institutions]).order_by(
-            "name"
+        field = self.fields["institution"]
+        field.queryset = (
+            Institution.objects.filter(pk__in=[i.pk for i in institutions])
+            .select_related("school__organisation")
+            .order_by("school__organisation__name")
         )
+        field.label_from_instance = lambda inst: inst.name
         self.fields["institution"].help_text = _("填写了批次编号时可不选，以批次的评价机构为准。")
 
 
