@@ -27,3 +27,14 @@ def refresh_coverage_daily() -> list[dict]:
 
     current = academic_year_of(timezone.localdate())
     return [refresh_coverage(current - 1), refresh_coverage(current)]
+
+
+# statistics
+
+
+@shared_task(name="oversight.tasks.refresh_statistics")
+def refresh_statistics() -> None:
+    """Recompute the materialised certificate, result and overview figures (oversight.services.statistics)."""
+    from oversight.services.statistics import figures_refresh
+
+    figures_refresh()

@@ -270,6 +270,8 @@ CELERY_BEAT_SCHEDULE = {
     "results-deadlines": {"task": "assessments.tasks.run_results_deadlines", "schedule": crontab(hour=7, minute=30)},
     # Coverage of majors (oversight/services/coverage.py): the materialised rows pages read, with their as-of time.
     "coverage-refresh": {"task": "oversight.tasks.refresh_coverage_daily", "schedule": crontab(hour=1, minute=40)},
+    # Certificates, pass rates and the city overview (oversight/services/statistics.py), with their as-of time.
+    "statistics-refresh": {"task": "oversight.tasks.refresh_statistics", "schedule": crontab(hour=2, minute=10)},
 }
 
 # A separate Redis database for the cache keeps cache.clear() away from queued tasks.

@@ -1,1 +1,654 @@
-"""Oversight: statistics selectors (what pages, dashboards and exports count)."""
+"""Oversight: statistics selectors (issue 10 item 6; notice main text 三(二)).
+
+Certificates and pass rates are read from one materialised figure set (``Summary`` name
+``FIGURES``, scope "" = the whole city) that ``oversight.services.statistics.figures_refresh``
+computes in one pass of GROUP BY queries (a beat task, or the centre on demand). Each row of it
+carries its school and district, so a reader's scope and the page's filters are applied to the
+rows here, in Python, with no further query. Without a stored row the same figures are computed
+live, narrowed to the reader's scope first.
+
+Scopes: the city-wide authorities see the city; a district bureau its district; school staff
+their own school; anyone else nothing (the views answer 403).
+
+``city_overview(user)`` — the dashboard's city overview — is computed from the same figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import ExtractYear
+from django.utils import timezone
+
+from portal.access import is_citywide
+from portal.models import OrganisationKind, Role
+
+FIGURES = "certificates_by"
+
+# Figure rows (lists, to keep the stored JSON small):
+# certificates: school, district code, occupation id, level, year of issue, valid, revoked, superseded
+# results:      school, district code, occupation id, level, year of the batch, passed, failed, absent, other
+# schools:      school, district code, institution in force (0/1), occupations in force, batches, candidates
+C_SCHOOL, C_DISTRICT, C_OCC, C_LEVEL, C_YEAR = range(5)
+DIMENSIONS = ("district", "school", "occupation", "level", "year")
+DIMENSION_INDEX = {"school": C_SCHOOL, "district": C_DISTRICT, "occupation": C_OCC, "level": C_LEVEL, "year": C_YEAR}
+
+# Who may export full ID numbers of subsidy-eligible holders (the district bureau and the school
+# only ever see their own scope).
+FULL_ID_ROLES = frozenset(
+    {Role.CENTRE_REVIEWER, Role.SYSTEM_ADMIN, Role.MUNICIPAL_HR_OFFICER, Role.DISTRICT_HR_OFFICER, Role.SCHOOL_STAFF}
+)
+STATISTICS_ROLES = frozenset(
+    {
+        Role.CENTRE_REVIEWER,
+        Role.SYSTEM_ADMIN,
+        Role.COMMISSION_OFFICER,
+        Role.COMMISSION_DEPT_OFFICER,
+        Role.MUNICIPAL_HR_OFFICER,
+        Role.DISTRICT_HR_OFFICER,
+        Role.SCHOOL_STAFF,
+    }
+)
+REFRESH_ROLES = frozenset({Role.CENTRE_REVIEWER, Role.SYSTEM_ADMIN})
+
+
+# --- Scope ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """ "" (city), "district:<code>", "school:<id>", or None (nothing)."""
+
+    key: str | None
+
+    @property
+    def is_city(self) -> bool:
+        return self.key == ""
+
+    @property
+    def district(self) -> str | None:
+        return self.key.split(":", 1)[1] if self.key and self.key.startswith("district:") else None
+
+    @property
+    def school(self) -> int | None:
+        return int(self.key.split(":", 1)[1]) if self.key and self.key.startswith("school:") else None
+
+    def q(self, school_path: str) -> Q:
+        """Narrow a queryset whose school is reached by ``school_path`` ("institution__school")."""
+        if self.key is None:
+            return Q(pk__in=[])
+        if self.district:
+            return Q(**{f"{school_path}__organisation__district__code": self.district})
+        if self.school is not None:
+            return Q(**{f"{school_path}_id": self.school})
+        return Q()
+
+    def keeps(self, school_id, district_code) -> bool:
+        if self.key is None:
+            return False
+        if self.district:
+            return district_code == self.district
+        if self.school is not None:
+            return school_id == self.school
+        return True
+
+
+def scope_of(user) -> Scope:
+    if not user.is_authenticated:
+        return Scope(None)
+    if is_citywide(user):
+        return Scope("")
+    org = user.organisation
+    if org is None:
+        return Scope(None)
+    if user.has_role(Role.DISTRICT_HR_OFFICER) and org.kind == OrganisationKind.DISTRICT_HR and org.district_id:
+        return Scope(f"district:{org.district.code}")
+    if user.has_role(Role.SCHOOL_STAFF) and org.kind == OrganisationKind.SCHOOL:
+        from schools.models import School
+
+        school_id = School.objects.filter(organisation=org).values_list("pk", flat=True).first()
+        if school_id:
+            return Scope(f"school:{school_id}")
+    return Scope(None)
+
+
+# --- The figures: computed (one pass, GROUP BY) or read ---------------------------------------------
+
+
+def compute_figures(scope: Scope | None = None) -> dict:
+    """Every figure the statistics pages and the city overview need, in a fixed number of GROUP BY
+    queries whatever the size of the city. ``scope`` narrows the queries (live fallback)."""
+    from assessments.models import Candidate, EvaluationPlan, Outcome, PlanStatus, ResultStatus
+    from certificates.models import Certificate, CertificateStatus
+    from institutions.models import Institution, InstitutionOccupation, InstitutionStatus
+    from portal.models import District, Occupation
+    from schools.models import School
+
+    scope = scope or Scope("")
+    today = timezone.localdate()
+    school = "institution__school"
+    certificates = (
+        Certificate.objects.filter(scope.q(school))
+        .values(
+            s=F("institution__school_id"),
+            d=F("institution__school__organisation__district__code"),
+            o=F("occupation_id"),
+            lv=F("level"),
+            y=ExtractYear("issued_on"),
+        )
+        .annotate(
+            valid=Count("pk", filter=Q(status=CertificateStatus.VALID)),
+            revoked=Count("pk", filter=Q(status=CertificateStatus.REVOKED)),
+            superseded=Count("pk", filter=Q(status=CertificateStatus.SUPERSEDED)),
+        )
+        .order_by()
+    )
+    results = (
+        Candidate.objects.filter(scope.q("plan__institution__school"), plan__results__status=ResultStatus.ACCEPTED)
+        .values(
+            s=F("plan__institution__school_id"),
+            d=F("plan__institution__school__organisation__district__code"),
+            o=F("occupation_id"),
+            lv=F("level"),
+            y=ExtractYear("plan__starts_at"),
+        )
+        .annotate(
+            passed=Count("pk", filter=Q(outcome=Outcome.PASSED)),
+            failed=Count("pk", filter=Q(outcome=Outcome.FAILED)),
+            absent=Count("pk", filter=Q(outcome=Outcome.ABSENT)),
+            other=Count("pk", filter=Q(outcome__in=[Outcome.CANCELLED, Outcome.VOIDED])),
+        )
+        .order_by()
+    )
+    in_force = Q(status=InstitutionStatus.ACTIVE, valid_until__gte=today)
+    institutions = (
+        Institution.objects.filter(scope.q("school"))
+        .filter(in_force)
+        .values(sid=F("school_id"))
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    occupations = (
+        InstitutionOccupation.objects.filter(scope.q("institution__school"), in_force)
+        .filter(institution__status=InstitutionStatus.ACTIVE, institution__valid_until__gte=today)
+        .values(sid=F("institution__school_id"))
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    held = [PlanStatus.ACCEPTED, PlanStatus.AMENDING]
+    batches = (
+        EvaluationPlan.objects.filter(scope.q("institution__school"), status__in=held)
+        .values(sid=F("institution__school_id"))
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    candidates = (
+        Candidate.objects.filter(scope.q("plan__institution__school"), plan__status__in=held)
+        .values(sid=F("plan__institution__school_id"))
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    cert_rows = [
+        [r["s"], r["d"], r["o"], r["lv"], r["y"], r["valid"], r["revoked"], r["superseded"]] for r in certificates
+    ]
+    result_rows = [
+        [r["s"], r["d"], r["o"], r["lv"], r["y"], r["passed"], r["failed"], r["absent"], r["other"]] for r in results
+    ]
+    per_school: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for i, rows in enumerate((institutions, occupations, batches, candidates)):
+        for r in rows:
+            per_school[r["sid"]][i] = r["n"]
+    school_ids = {r[0] for r in cert_rows} | {r[0] for r in result_rows} | set(per_school)
+    schools = {
+        s["pk"]: (s["organisation__short_name"] or s["organisation__name"], s["organisation__district__code"])
+        for s in School.objects.filter(pk__in=school_ids).values(
+            "pk", "organisation__name", "organisation__short_name", "organisation__district__code"
+        )
+    }
+    occ_ids = {r[2] for r in cert_rows} | {r[2] for r in result_rows}
+    occupations_named = {
+        o.pk: f"{o.code} {o.name}" + (f"（{o.work_type}）" if o.work_type else "")
+        for o in Occupation.objects.filter(pk__in=occ_ids).only("pk", "code", "name", "work_type")
+    }
+    district_names = dict(District.objects.values_list("code", "name"))
+    return {
+        "certificates": cert_rows,
+        "results": result_rows,
+        "schools": [[sid, schools.get(sid, ("", ""))[1], *counts] for sid, counts in per_school.items()],
+        "labels": {
+            "schools": {str(k): v[0] for k, v in schools.items()},
+            "school_districts": {str(k): v[1] for k, v in schools.items()},
+            "occupations": {str(k): v for k, v in occupations_named.items()},
+            "districts": district_names,
+        },
+        "on": today.isoformat(),
+    }
+
+
+@dataclass
+class Figures:
+    data: dict
+    as_of: dt.datetime | None  # None: computed live just now
+    scope: Scope
+
+    def rows(self, kind: str) -> list[list]:
+        idx_s, idx_d = 0, 1
+        return [r for r in self.data.get(kind, []) if self.scope.keeps(r[idx_s], r[idx_d])]
+
+    def label(self, dimension: str, key) -> str:
+        labels = self.data["labels"]
+        if dimension == "school":
+            return labels["schools"].get(str(key), f"#{key}")
+        if dimension == "district":
+            return labels["districts"].get(key, key or "—")
+        if dimension == "occupation":
+            return labels["occupations"].get(str(key), f"#{key}")
+        if dimension == "level":
+            from schools.models import Level
+
+            try:
+                return str(Level(int(key)).label)
+            except ValueError:
+                return str(key)
+        return str(key)
+
+
+def figures(*, user) -> Figures:
+    """The reader's figures: the stored city row narrowed to the scope, or computed live (scoped)."""
+    from oversight.models import Summary
+
+    scope = scope_of(user)
+    if scope.key is None:
+        return Figures({"certificates": [], "results": [], "schools": [], "labels": _no_labels()}, None, scope)
+    stored = Summary.objects.filter(name=FIGURES, scope="").only("data", "computed_at").first()
+    if stored is not None and stored.data.get("labels"):
+        return Figures(stored.data, stored.computed_at, scope)
+    return Figures(compute_figures(scope), None, scope)
+
+
+def _no_labels() -> dict:
+    return {"schools": {}, "school_districts": {}, "occupations": {}, "districts": {}}
+
+
+# --- Tables ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    district: str = ""
+    school: int | None = None
+    occupation: int | None = None
+    level: int | None = None
+    year: int | None = None
+
+    def keeps(self, row: list) -> bool:
+        return (
+            (not self.district or row[C_DISTRICT] == self.district)
+            and (self.school is None or row[C_SCHOOL] == self.school)
+            and (self.occupation is None or row[C_OCC] == self.occupation)
+            and (self.level is None or row[C_LEVEL] == self.level)
+            and (self.year is None or row[C_YEAR] == self.year)
+        )
+
+
+@dataclass
+class TableRow:
+    key: object
+    label: str
+    valid: int = 0
+    revoked: int = 0
+    superseded: int = 0
+    passed: int = 0
+    failed: int = 0
+    absent: int = 0
+    other: int = 0
+
+    @property
+    def pass_rate(self) -> float | None:
+        sat = self.passed + self.failed
+        return self.passed / sat if sat else None
+
+    @property
+    def pass_rate_text(self) -> str:
+        rate = self.pass_rate
+        return f"{rate:.1%}" if rate is not None else "—"
+
+
+@dataclass
+class Table:
+    dimension: str
+    rows: list[TableRow] = field(default_factory=list)
+    total: TableRow | None = None
+
+
+def table(fig: Figures, *, by: str, filters: Filters) -> Table:
+    """Certificates (valid, revoked and superseded apart) and results (passed / failed / absent) grouped by ``by``."""
+    idx = DIMENSION_INDEX[by]
+    groups: dict[object, TableRow] = {}
+    total = TableRow(None, "")
+    for r in fig.rows("certificates"):
+        if not filters.keeps(r):
+            continue
+        row = groups.setdefault(r[idx], TableRow(r[idx], ""))
+        for t in (row, total):
+            t.valid += r[5]
+            t.revoked += r[6]
+            t.superseded += r[7]
+    for r in fig.rows("results"):
+        if not filters.keeps(r):
+            continue
+        row = groups.setdefault(r[idx], TableRow(r[idx], ""))
+        for t in (row, total):
+            t.passed += r[5]
+            t.failed += r[6]
+            t.absent += r[7]
+            t.other += r[8]
+    for row in groups.values():
+        row.label = fig.label(by, row.key)
+    if by in {"year", "level"}:
+        ordered = sorted(groups.values(), key=lambda t: (t.key is None, t.key))
+    else:
+        ordered = sorted(groups.values(), key=lambda t: (-t.valid, t.label))
+    return Table(by, ordered, total)
+
+
+def filter_choices(fig: Figures) -> dict[str, list[tuple]]:
+    """The values present in the reader's figures (no query)."""
+    seen: dict[str, set] = {d: set() for d in DIMENSIONS}
+    for kind in ("certificates", "results"):
+        for r in fig.rows(kind):
+            for d in DIMENSIONS:
+                seen[d].add(r[DIMENSION_INDEX[d]])
+    out = {}
+    for d in DIMENSIONS:
+        values = [v for v in seen[d] if v is not None]
+        pairs = [(v, fig.label(d, v)) for v in values]
+        out[d] = sorted(pairs, key=lambda p: p[0] if d in {"year", "level"} else p[1])
+    return out
+
+
+class Overview(dict):
+    """The counts (a dict), and ``figures``: each count with its label and the list it links to,
+    in the shape the role dashboards read (key, label, value, url, hint)."""
+
+    @property
+    def figures(self) -> list[dict]:
+        from django.urls import NoReverseMatch, reverse
+        from django.utils.translation import gettext as _
+
+        def url(name: str, query: str = "") -> str:
+            try:
+                return reverse(name) + query
+            except NoReverseMatch:
+                return ""
+
+        stats = url("oversight:statistics")
+        rate = self["pass_rate"]
+        as_of = self["as_of"]
+        hint = (
+            _("统计时间：%(at)s") % {"at": timezone.localtime(as_of).strftime("%Y-%m-%d %H:%M")}
+            if as_of
+            else _("实时统计")
+        )
+        return [
+            {
+                "key": "institutions",
+                "label": _("有效的评价机构"),
+                "value": self["institutions"],
+                "url": url("registry:institution_list"),
+                "hint": hint,
+            },
+            {
+                "key": "occupations",
+                "label": _("有效的备案职业（工种）"),
+                "value": self["occupations"],
+                "url": url("directory"),
+                "hint": hint,
+            },
+            {
+                "key": "batches",
+                "label": _("已备案的评价批次"),
+                "value": self["batches"],
+                "url": url("assessments:plan_list"),
+                "hint": hint,
+            },
+            {"key": "candidates", "label": _("考生人次"), "value": self["candidates"], "url": stats, "hint": hint},
+            {
+                "key": "pass_rate",
+                "label": _("合格率（已审核结果）"),
+                "value": f"{rate:.1%}" if rate is not None else "—",
+                "url": stats + "?by=year",
+                "hint": hint,
+            },
+            {
+                "key": "certificates",
+                "label": _("有效证书"),
+                "value": self["certificates"],
+                "url": url("certificates:certificate_list"),
+                "hint": hint,
+            },
+        ]
+
+
+def city_overview(user) -> Overview:
+    """The city overview in the user's scope: institutions and occupations in force, batches held
+    (accepted plans), their candidates, the pass rate of accepted results, valid certificates; with
+    the as-of time of the stored figures (None when computed live). A dict; ``.figures`` adds labels
+    and links for the dashboards."""
+    fig = figures(user=user)
+    institutions = occupations = batches = candidates = 0
+    for r in fig.rows("schools"):
+        institutions += r[2]
+        occupations += r[3]
+        batches += r[4]
+        candidates += r[5]
+    passed = failed = absent = 0
+    for r in fig.rows("results"):
+        passed += r[5]
+        failed += r[6]
+        absent += r[7]
+    valid = revoked = 0
+    for r in fig.rows("certificates"):
+        valid += r[5]
+        revoked += r[6]
+    return Overview(
+        institutions=institutions,
+        occupations=occupations,
+        batches=batches,
+        candidates=candidates,
+        passed=passed,
+        failed=failed,
+        absent=absent,
+        pass_rate=(passed / (passed + failed)) if passed + failed else None,
+        certificates=valid,
+        revoked=revoked,
+        as_of=fig.as_of,
+    )
+
+
+# --- Subsidy-eligible holders (live, paginated) -----------------------------------------------------
+
+
+def school_year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    """School year ``year`` runs 1 September ``year`` – 31 August ``year + 1`` (毕业学年)."""
+    return dt.date(year, 9, 1), dt.date(year + 1, 8, 31)
+
+
+def subsidy_holders(*, user, school_year: int, filters: Filters | None = None) -> QuerySet:
+    """Valid certificates of students whose expected graduation falls in ``school_year``: the holders
+    who may claim the skill-upgrading subsidy (职业技能提升补贴), one row per certificate with its level."""
+    from certificates.models import Certificate, CertificateStatus
+
+    scope = scope_of(user)
+    start, end = school_year_bounds(school_year)
+    qs = Certificate.objects.filter(
+        scope.q("institution__school"),
+        status=CertificateStatus.VALID,
+        candidate__student__expected_graduation__gte=start,
+        candidate__student__expected_graduation__lte=end,
+    )
+    f = filters or Filters()
+    if f.district:
+        qs = qs.filter(institution__school__organisation__district__code=f.district)
+    if f.school:
+        qs = qs.filter(institution__school_id=f.school)
+    if f.occupation:
+        qs = qs.filter(occupation_id=f.occupation)
+    if f.level:
+        qs = qs.filter(level=f.level)
+    return qs.select_related("candidate__student__major", "institution__school__organisation__district").order_by(
+        "institution__school__organisation__district__code",
+        "institution__school_id",
+        "candidate__student__student_number",
+        "number",
+    )
+
+
+def may_export_full_ids(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.has_role(*FULL_ID_ROLES))
+
+
+# --- Teachers' evaluation workload (live, one year) ------------------------------------------------
+
+
+@dataclass
+class DutyFigures:
+    batches: int = 0
+    days: int = 0
+    candidates: int = 0
+
+
+@dataclass
+class PersonWorkload:
+    person_id: int
+    name: str
+    username: str
+    organisation_id: int | None
+    organisation: str
+    duties: dict[str, DutyFigures] = field(default_factory=dict)
+    total: DutyFigures = field(default_factory=DutyFigures)
+
+
+@dataclass
+class SchoolWorkload:
+    organisation_id: int | None
+    organisation: str
+    people: int = 0
+    total: DutyFigures = field(default_factory=DutyFigures)
+    duties: dict[str, DutyFigures] = field(default_factory=dict)
+
+
+def workload_scope(user) -> Q:
+    """Whose workload the reader sees: a school its own staff, a district bureau the people of its
+    district's organisations, the city-wide authorities everyone (on BatchStaff)."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if is_citywide(user):
+        return Q()
+    org = user.organisation
+    scope = Q(pk__in=[])
+    if org is None:
+        return scope
+    if user.has_role(Role.DISTRICT_HR_OFFICER) and org.kind == OrganisationKind.DISTRICT_HR and org.district_id:
+        scope |= Q(person__organisation__district_id=org.district_id)
+    if user.has_role(Role.SCHOOL_STAFF) and org.kind == OrganisationKind.SCHOOL:
+        scope |= Q(person__organisation_id=org.pk)
+    return scope
+
+
+def _days(start: dt.datetime, end: dt.datetime) -> set[dt.date]:
+    first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
+    return {first + dt.timedelta(days=i) for i in range((last - first).days + 1)}
+
+
+def workload(
+    *, user, year: int, organisation_id: int | None = None
+) -> tuple[list[PersonWorkload], list[SchoolWorkload]]:
+    """Each person's evaluation duties in batches held in ``year`` (accepted plans that have started):
+    per duty the batches, the days (calendar days the batches covered; a day counts once per duty)
+    and the candidates (a room duty: the room's candidates; an internal supervisor: the batch's).
+    Two queries whatever the number of people."""
+    from assessments.models import BatchStaff, Candidate, PlanStatus
+
+    start = timezone.make_aware(dt.datetime(year, 1, 1))
+    end = timezone.make_aware(dt.datetime(year + 1, 1, 1))
+    now = timezone.now()
+    qs = BatchStaff.objects.filter(
+        workload_scope(user),
+        plan__status__in=[PlanStatus.ACCEPTED, PlanStatus.AMENDING],
+        plan__starts_at__gte=start,
+        plan__starts_at__lt=min(end, now),
+    )
+    if organisation_id:
+        qs = qs.filter(person__organisation_id=organisation_id)
+    rows = list(
+        qs.values(
+            "person_id",
+            "person__full_name",
+            "person__username",
+            "person__organisation_id",
+            "person__organisation__name",
+            "duty",
+            "plan_id",
+            "plan__starts_at",
+            "plan__ends_at",
+            "room__candidates_expected",
+        ).order_by()
+    )
+    plan_ids = {r["plan_id"] for r in rows if r["room__candidates_expected"] is None}
+    per_plan = (
+        dict(
+            Candidate.objects.filter(plan_id__in=plan_ids)
+            .values("plan_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("plan_id", "n")
+        )
+        if plan_ids
+        else {}
+    )
+    people: dict[int, PersonWorkload] = {}
+    plans: dict[tuple[int, str], set[int]] = defaultdict(set)
+    days: dict[tuple[int, str], set[dt.date]] = defaultdict(set)
+    all_plans: dict[int, set[int]] = defaultdict(set)
+    all_days: dict[int, set[dt.date]] = defaultdict(set)
+    for r in rows:
+        pid, duty = r["person_id"], r["duty"]
+        p = people.get(pid)
+        if p is None:
+            p = people[pid] = PersonWorkload(
+                pid,
+                r["person__full_name"] or r["person__username"],
+                r["person__username"],
+                r["person__organisation_id"],
+                r["person__organisation__name"] or "—",
+            )
+        d = p.duties.setdefault(duty, DutyFigures())
+        n = r["room__candidates_expected"]
+        n = per_plan.get(r["plan_id"], 0) if n is None else n
+        d.candidates += n
+        p.total.candidates += n
+        plans[(pid, duty)].add(r["plan_id"])
+        all_plans[pid].add(r["plan_id"])
+        covered = _days(r["plan__starts_at"], r["plan__ends_at"])
+        days[(pid, duty)] |= covered
+        all_days[pid] |= covered
+    for (pid, duty), ids in plans.items():
+        people[pid].duties[duty].batches = len(ids)
+        people[pid].duties[duty].days = len(days[(pid, duty)])
+    for pid, p in people.items():
+        p.total.batches = len(all_plans[pid])
+        p.total.days = len(all_days[pid])
+    persons = sorted(people.values(), key=lambda p: (p.organisation, p.name, p.person_id))
+    schools: dict[int | None, SchoolWorkload] = {}
+    for p in persons:
+        s = schools.setdefault(p.organisation_id, SchoolWorkload(p.organisation_id, p.organisation))
+        s.people += 1
+        for t, src in ((s.total, p.total), *((s.duties.setdefault(k, DutyFigures()), v) for k, v in p.duties.items())):
+            t.batches += src.batches
+            t.days += src.days
+            t.candidates += src.candidates
+    return persons, sorted(schools.values(), key=lambda s: s.organisation)
