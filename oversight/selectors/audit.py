@@ -86,13 +86,12 @@ def _in(queryset_of_user: Callable) -> Callable:
 
 
 def _object_scopes() -> dict[str, Callable]:
+    from assessments.models import BatchStaff, Candidate
     from assessments.selectors import plan_list
     from certificates import selectors as certificates
     from institutions.selectors import application_list, institution_list
     from portal.access import school_scope
     from schools.models import Major, School, Student
-
-    from assessments.models import BatchStaff, Candidate
 
     return {
         "schools.school": _in(lambda u: School.objects.filter(school_scope(u))),

@@ -15,8 +15,8 @@ reach the log only through ``manage.py backfill_audit_log``.
 from __future__ import annotations
 
 from django.apps import apps
-from django.contrib.contenttypes.models import ContentType
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import connections, transaction
 from django.utils import translation
 
@@ -68,7 +68,9 @@ def entry_from_history(*, instance, history_instance, history_user, history_chan
     )
 
 
-def on_history_record(sender, *, instance, history_instance, history_user=None, history_change_reason=None, using=None, **kwargs) -> None:
+def on_history_record(
+    sender, *, instance, history_instance, history_user=None, history_change_reason=None, using=None, **kwargs
+) -> None:
     """Receiver of ``post_create_historical_record``."""
     entry_from_history(
         instance=instance,
@@ -115,7 +117,9 @@ def audit_backfill(*, batch_size: int = BACKFILL_BATCH) -> dict[str, int]:
         pk_name = model._meta.pk.attname
         rows = (
             history_model.objects.order_by("history_id")
-            .values_list("history_id", "history_date", "history_user_id", "history_type", "history_change_reason", pk_name)
+            .values_list(
+                "history_id", "history_date", "history_user_id", "history_type", "history_change_reason", pk_name
+            )
             .iterator(chunk_size=batch_size)
         )
         batch: list[AuditEntry] = []

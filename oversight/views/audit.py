@@ -18,12 +18,10 @@ from django.urls import path
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from oversight.selectors import audit as selectors
 from oversight.services import audit as service
 from portal.access import roles_required
-from portal.excel import TEXT_FORMAT
 from portal.forms import BootstrapFormMixin
 from portal.history import ACTIONS
 from portal.i18n import shown
@@ -123,7 +121,9 @@ def _row(e) -> dict:
         "entry": e,
         "action": ACTIONS.get(e.action, e.action),
         "reason": shown(e.reason),
-        "type": e.content_type.model_class()._meta.verbose_name if e.content_type.model_class() else e.content_type.model,
+        "type": e.content_type.model_class()._meta.verbose_name
+        if e.content_type.model_class()
+        else e.content_type.model,
     }
 
 

@@ -18,7 +18,6 @@ from io import BytesIO
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -32,7 +31,6 @@ from assessments.models import Duty
 from oversight.selectors import statistics as selectors
 from oversight.services import statistics as service
 from portal.access import roles_required
-from portal.excel import TEXT_FORMAT
 from portal.forms import BootstrapFormMixin
 from portal.security import attachment_disposition
 from schools.models import academic_year_of

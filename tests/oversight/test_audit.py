@@ -47,8 +47,13 @@ def test_an_entry_costs_one_insert_and_no_query_for_the_name(school):
     factories.student(major)  # warm the content type cache
     with CaptureQueriesContext(connection) as ctx:
         Student.objects.create(
-            school=school, major=major, student_number="Q1", name="甲", id_number=factories.id_number(901),
-            enrolment_year=2024, expected_graduation=dt.date(2027, 6, 30),
+            school=school,
+            major=major,
+            student_number="Q1",
+            name="甲",
+            id_number=factories.id_number(901),
+            enrolment_year=2024,
+            expected_graduation=dt.date(2027, 6, 30),
         )
     inserts = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 3  # the student, its history row, its log entry
@@ -70,8 +75,15 @@ def test_history_written_in_bulk_is_not_logged_until_backfilled(school):
 
     major = factories.major(school)
     students = [
-        Student(school=school, major=major, student_number=f"B{i}", name=f"乙{i}", id_number=factories.id_number(700 + i),
-                enrolment_year=2024, expected_graduation=dt.date(2027, 6, 30))
+        Student(
+            school=school,
+            major=major,
+            student_number=f"B{i}",
+            name=f"乙{i}",
+            id_number=factories.id_number(700 + i),
+            enrolment_year=2024,
+            expected_graduation=dt.date(2027, 6, 30),
+        )
         for i in range(3)
     ]
     bulk_create_with_history(students, Student)
@@ -95,8 +107,14 @@ def _entries_in_two_districts(people, school, other_school):
     for who, n in ((staff, 3), (other_staff, 2)):
         for i in range(n):
             AuditEntry.objects.create(
-                at=now - dt.timedelta(days=i), user=who, organisation=who.organisation, content_type=ct,
-                object_id=str(i), object_repr=f"{who.username}-{i}", action="~", history_id=i,
+                at=now - dt.timedelta(days=i),
+                user=who,
+                organisation=who.organisation,
+                content_type=ct,
+                object_id=str(i),
+                object_repr=f"{who.username}-{i}",
+                action="~",
+                history_id=i,
             )
     return staff, other_staff
 
@@ -155,7 +173,9 @@ def test_a_type_with_no_scoped_selector_is_shown_to_the_citywide_readers_only(pe
 
 def test_the_export_lists_the_filtered_entries_with_full_columns(people, school, other_school):
     staff, _other = _entries_in_two_districts(people, school, other_school)
-    r = client_for(people[Role.MUNICIPAL_HR_OFFICER]).get(reverse("oversight:audit_log_export"), {"who": staff.username})
+    r = client_for(people[Role.MUNICIPAL_HR_OFFICER]).get(
+        reverse("oversight:audit_log_export"), {"who": staff.username}
+    )
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(r.content))["操作日志"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
@@ -165,8 +185,13 @@ def test_the_export_lists_the_filtered_entries_with_full_columns(people, school,
 def _log(n: int, user, ct) -> None:
     AuditEntry.objects.bulk_create(
         AuditEntry(
-            at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=i), user=user,
-            organisation=user.organisation, content_type=ct, object_id=str(i), object_repr=f"r{i}", action="~",
+            at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=i),
+            user=user,
+            organisation=user.organisation,
+            content_type=ct,
+            object_id=str(i),
+            object_repr=f"r{i}",
+            action="~",
             history_id=i,
         )
         for i in range(n)
