@@ -9,9 +9,10 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assessments.models import EvaluationPlan, PlanStatus
+from assessments.models import EvaluationPlan, PlanStatus, ResultStatus, SupervisionAssignment
 from institutions.models import InstitutionOccupation
 from portal.access import is_citywide
 from portal.forms import BootstrapFormMixin
@@ -22,6 +23,12 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class PlanFilterForm(BootstrapFormMixin, forms.Form):
     pass
+
+
+# The results filter: batches that ended and still owe their results, not yet overdue (the deadline
+# runs; the overdue ones have their own list), or whose filed results wait for the centre's review.
+RESULTS_DUE, RESULTS_SUBMITTED = "due", "submitted"
+RESULTS_CHOICES = [(RESULTS_DUE, _("已结束、待报送结果（未逾期）")), (RESULTS_SUBMITTED, _("结果已报送，待审核"))]
 
 
 class PlanFilter(django_filters.FilterSet):
@@ -47,6 +54,18 @@ class PlanFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         label=_("仅看逾期未报送结果"), method="filter_overdue", widget=forms.CheckboxInput
     )
+    starts_from = django_filters.DateFilter(
+        label=_("开考日期自"), field_name="starts_at", lookup_expr="date__gte", widget=DATE
+    )
+    starts_to = django_filters.DateFilter(
+        label=_("开考日期至"), field_name="starts_at", lookup_expr="date__lte", widget=DATE
+    )
+    results = django_filters.ChoiceFilter(
+        label=_("评价结果"), choices=RESULTS_CHOICES, method="filter_results", empty_label=_("全部")
+    )
+    supervision = django_filters.BooleanFilter(
+        label=_("仅看已提交督导报告的批次"), method="filter_supervision", widget=forms.CheckboxInput
+    )
 
     class Meta:
         model = EvaluationPlan
@@ -70,6 +89,22 @@ class PlanFilter(django_filters.FilterSet):
             return queryset.filter(results__overdue_since__isnull=False)
         return queryset
 
+    def filter_results(self, queryset, name, value):
+        from assessments.services.clock import awaiting_results
+
+        if value == RESULTS_DUE:
+            ended = awaiting_results().filter(ends_at__lt=timezone.now(), results__overdue_since__isnull=True)
+            return queryset.filter(pk__in=ended.values("pk"))
+        if value == RESULTS_SUBMITTED:
+            return queryset.filter(results__status=ResultStatus.SUBMITTED)
+        return queryset
+
+    def filter_supervision(self, queryset, name, value):
+        if value:
+            reported = SupervisionAssignment.objects.filter(plan=OuterRef("pk"), report_filed_at__isnull=False)
+            return queryset.filter(Exists(reported))
+        return queryset
+
     @property
     def terms(self) -> list[tuple[str, str]]:
         """The filters in force, as (label, value) for the export's notes."""
@@ -82,6 +117,8 @@ class PlanFilter(django_filters.FilterSet):
             field = self.form.fields[name]
             if name == "status":
                 value = PlanStatus(value).label
+            elif name == "results":
+                value = dict(RESULTS_CHOICES)[value]
             elif value is True:
                 value = _("是")
             out.append((str(field.label), str(value)))

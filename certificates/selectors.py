@@ -40,6 +40,27 @@ def report_list(*, user) -> QuerySet:
     )
 
 
+def unreported_list(*, user) -> QuerySet:
+    """Certificates in the user's scope issued more than the reporting period ago and not reported."""
+    from certificates.services.reporting import unreported
+
+    return unreported().filter(pk__in=certificate_list(user=user).values("pk"))
+
+
+def plans_to_report(*, user) -> QuerySet:
+    """School staff: their batches with certificates not reported yet, each with that number."""
+    from django.db.models import Count, Q
+
+    from assessments.selectors import plan_list
+
+    return (
+        plan_list(user=user)
+        .filter(institution__school__organisation_id=user.organisation_id)
+        .annotate(unreported=Count("certificates", filter=Q(certificates__report__isnull=True)))
+        .filter(unreported__gt=0)
+    )
+
+
 def report_detail(*, user, pk: int):
     return get_object_or_404(report_list(user=user), pk=pk)
 

@@ -31,7 +31,9 @@ class ChoiceWidgetsMixin(BootstrapFormMixin):
 
 class ApplicationFilterForm(forms.Form):
     status = forms.ChoiceField(
-        label=_("状态"), required=False, choices=[("", _("全部状态")), *ApplicationStatus.choices]
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部状态")), ("in_progress", _("办理中（全部未办结）")), *ApplicationStatus.choices],
     )
 
 

@@ -162,10 +162,7 @@ def institution_list(request: HttpRequest) -> HttpResponse:
 
 
 def _registry_queryset(request: HttpRequest, form: RegistrySearchForm):
-    qs = selectors.directory(**form.filters()).filter(pk__in=selectors.institution_list(user=request.user).values("pk"))
-    if status := form.status_filter():
-        qs = qs.filter(status=status)
-    return qs
+    return selectors.registry_list(user=request.user, status=form.status_filter(), **form.filters())
 
 
 @roles_required(*REGISTRY_ROLES)

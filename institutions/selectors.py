@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 
 from institutions.models import (
+    OPEN_STATUSES,
     ApplicationStatus,
     AssessmentSite,
     FilingApplication,
@@ -38,6 +39,20 @@ def application_list(*, user) -> QuerySet[FilingApplication]:
         granted = objects_granted(user, EVALUATE_PERM, FilingApplication.objects.all()).values("pk")
         scope |= Q(pk__in=granted)
     return base.filter(scope).distinct()
+
+
+# The list's status filter: one status, or every application still in progress (OPEN_STATUSES).
+IN_PROGRESS = "in_progress"
+
+
+def application_list_filtered(*, user, status: str = "") -> QuerySet[FilingApplication]:
+    """The application list as its page filters it (the role dashboards count the same)."""
+    applications = application_list(user=user)
+    if status == IN_PROGRESS:
+        return applications.filter(status__in=OPEN_STATUSES)
+    if status:
+        return applications.filter(status=status)
+    return applications
 
 
 def application_detail(*, user, pk: int) -> FilingApplication:
@@ -114,6 +129,14 @@ def directory(
         # One filter() call, so occupation and level must hold on the same directory row.
         qs = qs.filter(row)
     return qs.distinct().order_by("school__organisation__district__code", "school__organisation__name")
+
+
+def registry_list(*, user, status: str = "", **filters) -> QuerySet[Institution]:
+    """The registry page: the directory's search (``filters``) within the user's scope, one status or all."""
+    qs = directory(**filters).filter(pk__in=institution_list(user=user).values("pk"))
+    if status:
+        qs = qs.filter(status=status)
+    return qs
 
 
 def directory_occupations(*, occupation: str = "", level: int | None = None) -> Prefetch:

@@ -144,9 +144,8 @@ def _evaluation(application) -> dict:
 @roles_required(*VIEWER_ROLES)
 def application_list(request: HttpRequest) -> HttpResponse:
     form = forms.ApplicationFilterForm(request.GET or None)
-    applications = selectors.application_list(user=request.user)
-    if form.is_valid() and form.cleaned_data["status"]:
-        applications = applications.filter(status=form.cleaned_data["status"])
+    status = form.cleaned_data["status"] if form.is_valid() else ""
+    applications = selectors.application_list_filtered(user=request.user, status=status)
     page = Paginator(applications, 30).get_page(request.GET.get("page"))
     context = {"page": page, "form": form}
     if request.user.has_role(Role.SCHOOL_STAFF):

@@ -25,13 +25,20 @@ class SchoolFilterForm(BootstrapFormMixin, forms.Form):
     district = forms.ModelChoiceField(
         label=_("所在区"), queryset=District.objects.order_by("code"), required=False, empty_label=_("全部区")
     )
+    filed = forms.ChoiceField(
+        label=_("备案情况"), required=False, choices=[("", _("全部学校")), ("no", _("尚未备案为评价机构"))]
+    )
 
     def filters(self) -> dict:
         """Keyword arguments of ``selectors.school_list_with_counts``."""
         if not self.is_bound or not self.is_valid():
             return {}
         district = self.cleaned_data.get("district")
-        return {"search": self.cleaned_data["q"].strip(), "district_id": district.pk if district else None}
+        return {
+            "search": self.cleaned_data["q"].strip(),
+            "district_id": district.pk if district else None,
+            "unfiled_only": self.cleaned_data["filed"] == "no",
+        }
 
 
 class SchoolContactForm(BootstrapFormMixin, forms.Form):

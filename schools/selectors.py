@@ -31,13 +31,22 @@ def _count(queryset: QuerySet) -> Coalesce:
 
 
 def school_list_with_counts(
-    *, user, on: dt.date, search: str = "", district_id: int | None = None, graduating_only: bool = False
+    *,
+    user,
+    on: dt.date,
+    search: str = "",
+    district_id: int | None = None,
+    graduating_only: bool = False,
+    unfiled_only: bool = False,
 ) -> QuerySet[School]:
     """Schools in the user's scope with their numbers of majors, students and graduating-year
     students (``graduating_only``: that last number only); ``search`` matches a part of the name,
-    ``district_id`` keeps one district."""
+    ``district_id`` keeps one district, ``unfiled_only`` the schools not (yet) filed as an
+    assessment institution (no directory entry; the reverse name is all this app knows of it)."""
     start, end = graduating_year_bounds(on)
     qs = school_list(user=user)
+    if unfiled_only:
+        qs = qs.filter(institution__isnull=True)
     if search:
         qs = qs.filter(Q(organisation__name__icontains=search) | Q(organisation__short_name__icontains=search))
     if district_id:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from assessments.selectors import plan_detail, plan_list
+from assessments.selectors import plan_detail
 from certificates import selectors
 from certificates.models import NationalExport, ReportStatus
 from certificates.services import reporting as service
@@ -38,13 +38,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(reports.order_by("-submitted_at"), PAGE_SIZE).get_page(request.GET.get("page"))
     pending = []
     if request.user.has_role(Role.SCHOOL_STAFF):
-        pending = list(
-            plan_list(user=request.user)
-            .filter(institution__school__organisation_id=request.user.organisation_id)
-            .annotate(unreported=Count("certificates", filter=Q(certificates__report__isnull=True)))
-            .filter(unreported__gt=0)
-            .order_by("-starts_at")[:100]
-        )
+        pending = list(selectors.plans_to_report(user=request.user).order_by("-starts_at")[:100])
     return render(
         request,
         "certificates/records/reports.html",
@@ -128,7 +122,7 @@ def national_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _unreported(request: HttpRequest):
-    return service.unreported().filter(pk__in=selectors.certificate_list(user=request.user).values("pk"))
+    return selectors.unreported_list(user=request.user)
 
 
 @roles_required(Role.CENTRE_REVIEWER)
