@@ -19,12 +19,25 @@ class HomeItem:
 
 
 @dataclass
+class HomeFigure:
+    """One number of a role's dashboard, linked to the list it counts (``url``)."""
+
+    label: str
+    value: str
+    url: str = ""
+    hint: str = ""
+    tone: str = ""  # "", "warning", "danger" or "success": how the number reads at a glance
+
+
+@dataclass
 class HomePanel:
     title: str
     items: list[HomeItem] = field(default_factory=list)
     empty_text: str = ""
     more_url: str = ""
     order: int = 100
+    figures: list[HomeFigure] = field(default_factory=list)  # a dashboard panel: full width, one tile each
+    note: str = ""
 
 
 PanelBuilder = Callable[[object], HomePanel | None]
