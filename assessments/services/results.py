@@ -805,6 +805,9 @@ def result_void(*, candidate: Candidate, actor: User, reason: str, authority=Non
             .select_related("student", "plan__institution")
             .get(pk=candidate.pk)
         )
+        filing = ResultFiling.objects.filter(plan_id=locked.plan_id).first()
+        if filing is None or filing.status != S.ACCEPTED:
+            raise TransitionError(_("批次#%(n)s的评价结果尚未审核通过，没有可宣布无效的结果。") % {"n": locked.plan_id})
         if locked.outcome == Outcome.VOIDED:
             raise TransitionError(_("考生%(name)s的评价结果已被宣布无效。") % {"name": locked.student.name})
         locked.outcome = Outcome.VOIDED
