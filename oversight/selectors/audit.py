@@ -140,3 +140,11 @@ def who_matches(text: str) -> Q:
     """The acting user by a part of the username or name."""
     text = text.strip()
     return Q(user__username__icontains=text) | Q(user__full_name__icontains=text)
+
+
+def audit_url(obj) -> str:
+    """The link to one object's history page (``oversight:audit_object``); the page itself checks
+    that the reader may see the object."""
+    from django.urls import reverse
+
+    return reverse("oversight:audit_object", kwargs=audit_link_kwargs(obj))
