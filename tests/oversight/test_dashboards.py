@@ -242,3 +242,49 @@ def test_rule_each_dashboard_costs_the_same_number_of_queries_however_many_rows(
         after = {who: _queries(user) for who, user in people.items()}
     assert after == before
     assert max(before.values()) <= 20
+
+
+# --- The figures other oversight parts publish: coverage, cases, complaints, city statistics --------
+
+
+def test_rule_the_figures_of_the_other_oversight_parts_equal_their_pages(city):
+    from oversight.models import ComplainantKind
+    from oversight.selectors.coverage import current_school_year
+    from oversight.selectors.statistics import city_overview
+    from oversight.services.complaints import complaint_submit
+    from oversight.services.coverage import refresh_coverage
+    from tests.oversight.case_builders import candidate_case
+
+    people = city["people"]
+    pudong, xuhui = city["pudong"], city["xuhui"]
+    with time_machine.travel(NOW, tick=False):
+        candidate_case(pudong)  # an open case in Pudong
+        for i in (pudong, xuhui):
+            complaint_submit(
+                complainant_kind=ComplainantKind.STUDENT,
+                contact="13800000000",
+                body="考场纪律混乱。",
+                institution=i.plan.institution,
+            )
+        refresh_coverage(current_school_year())
+        seen = set()
+        for who, user in people.items():
+            for key, figure in figures_of(user).items():
+                if key in {"cases", "complaints"}:
+                    assert figure.count == rows_behind(user, figure), (who, key)
+                elif key == "coverage":
+                    page = client_for(user).get(figure.url)
+                    rate = page.context["figures"].rate
+                    assert figure.value == (f"{rate}%" if rate is not None else "—"), who
+                elif key in {"candidates", "occupations"}:
+                    assert figure.value == str(city_overview(user)[key])
+                    assert client_for(user).get(figure.url).status_code == 200
+                else:
+                    continue
+                seen.add(key)
+        assert seen == {"cases", "complaints", "coverage", "candidates", "occupations"}
+        assert figures_of(people["centre"])["cases"].count == 1
+        assert figures_of(people["centre"])["complaints"].count == 2
+        assert figures_of(people["pudong_bureau"])["cases"].count == 1
+        assert figures_of(people["xuhui_bureau"])["cases"].count == 0
+        assert figures_of(people["pudong_school"])["coverage"].hint  # the school year and the target
