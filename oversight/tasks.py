@@ -2,7 +2,6 @@
 
 from celery import shared_task  # noqa: F401
 
-
 # coverage
 
 

@@ -248,7 +248,9 @@ def _filings() -> tuple[dict[int, _Filing], dict[int, list[int]]]:
     corresponding: dict[int, list[int]] = defaultdict(list)
     links = through.objects.filter(
         appliedoccupation__application_id__in=InstitutionOccupation.objects.values("application_id")
-    ).values_list("major_id", "major__school_id", "appliedoccupation__application_id", "appliedoccupation__occupation_id")
+    ).values_list(
+        "major_id", "major__school_id", "appliedoccupation__application_id", "appliedoccupation__occupation_id"
+    )
     for major_id, school_id, application_id, occupation_id in links:
         for pk in by_key.get((application_id, occupation_id), ()):
             if filings[pk].school_id == school_id:
@@ -331,9 +333,7 @@ def refresh_coverage(school_year: int, *, today: dt.date | None = None, now=None
     now = now or timezone.now()
     current = academic_year_of(today)
     if school_year > current:
-        raise ValidationError(
-            _("学年%(year)s尚未开始，无法统计覆盖率。") % {"year": school_year_label(school_year)}
-        )
+        raise ValidationError(_("学年%(year)s尚未开始，无法统计覆盖率。") % {"year": school_year_label(school_year)})
     start, end = school_year_bounds(school_year)
     ended = school_year < current
 
@@ -380,9 +380,7 @@ def refresh_coverage(school_year: int, *, today: dt.date | None = None, now=None
                 graduating_students=g["n"],
                 covered=covered,
                 channels=",".join(c for c in CoverageChannel.values if c in channels),
-                reason=""
-                if covered
-                else max(reasons or [UncoveredReason.NO_OCCUPATION], key=lambda r: _RANK[r]).value,
+                reason="" if covered else max(reasons or [UncoveredReason.NO_OCCUPATION], key=lambda r: _RANK[r]).value,
                 computed_at=now,
             )
         )

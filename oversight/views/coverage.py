@@ -30,7 +30,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from oversight.models import CoverageChannel, ExternalEvaluation, UncoveredReason
+from oversight.models import CoverageChannel, UncoveredReason
 from oversight.selectors import coverage as selectors
 from oversight.services import coverage as service
 from portal.access import roles_required
@@ -165,10 +165,7 @@ def bar_chart(title: str, labels: list[str], rates: list, goal) -> str:
     chart.x_labels = labels[::-1]  # pygal draws the first label at the bottom: read top-down like the table
     chart.add(
         _t("覆盖率（%）"),
-        [
-            {"value": float(r), "color": MET if r >= goal else NOT_MET} if r is not None else None
-            for r in rates[::-1]
-        ],
+        [{"value": float(r), "color": MET if r >= goal else NOT_MET} if r is not None else None for r in rates[::-1]],
     )
     return _svg(chart)
 

@@ -98,7 +98,9 @@ def build_objects(objects, people) -> dict:
     return {
         "cov_major": major,
         "cov_other_major": other_major,
-        "cov_evaluation": cw.evaluation(major, channel=CoverageChannel.SOCIAL_ORG, actor=centre, year=current_school_year()),
+        "cov_evaluation": cw.evaluation(
+            major, channel=CoverageChannel.SOCIAL_ORG, actor=centre, year=current_school_year()
+        ),
         "cov_withdrawn": cw.evaluation(
             major, channel=CoverageChannel.EMPLOYER, actor=centre, year=current_school_year(), withdrawn=True
         ),

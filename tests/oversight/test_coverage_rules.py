@@ -137,9 +137,7 @@ def test_the_reason_kept_is_that_of_the_filing_nearest_to_covering(world):
     from institutions.models import InstitutionOccupation
 
     fa = InstitutionOccupation.objects.filter(application__school=world.a).first()
-    filed = w.Filed(
-        school=world.a, staff=None, institution=fa.institution, application=fa.application, site=None
-    )
+    filed = w.Filed(school=world.a, staff=None, institution=fa.institution, application=fa.application, site=None)
     filed.occupation(w.occupations(4)[3], [world.majors["A2"]], status=InstitutionStatus.SUSPENDED)
     refresh_coverage(w.CURRENT, today=w.TODAY)
     assert row(world, "A2").reason == UncoveredReason.SUSPENDED
@@ -179,7 +177,9 @@ def test_rows_per_district_list_every_district_and_per_school_within_one(world):
     pudong = District.objects.get(code="310115")
     assert (rows[pudong.name].total, rows[pudong.name].covered) == (7, 4)
     assert rows["黄浦区"].total == 0 and rows["黄浦区"].rate is None
-    schools = {r.name: (r.figures.total, r.figures.covered) for r in coverage_rows(school_year=w.CURRENT, district=pudong)}
+    schools = {
+        r.name: (r.figures.total, r.figures.covered) for r in coverage_rows(school_year=w.CURRENT, district=pudong)
+    }
     assert schools == {"甲职业学院": (5, 2), "乙职业学院": (2, 2)}
 
 

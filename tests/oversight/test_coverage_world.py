@@ -35,8 +35,8 @@ from django.utils import timezone
 
 from assessments.models import AssessmentMethod, EvaluationPlan, PlanStatus
 from institutions.models import (
-    AppliedOccupation,
     ApplicationStatus,
+    AppliedOccupation,
     AssessmentSite,
     FilingApplication,
     Institution,
@@ -120,7 +120,9 @@ def filed(school, *, confirmed_on=dt.date(2024, 7, 1), valid_until=dt.date(2027,
         confirmed_on=confirmed_on,
         valid_until=valid_until,
     )
-    site = AssessmentSite.objects.create(application=application, institution=institution, name="站点", address="实训楼")
+    site = AssessmentSite.objects.create(
+        application=application, institution=institution, name="站点", address="实训楼"
+    )
     return Filed(school=school, staff=staff, institution=institution, application=application, site=site)
 
 
