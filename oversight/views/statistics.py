@@ -124,8 +124,8 @@ class FigureFilterForm(BootstrapFormMixin, forms.Form):
             return selectors.Filters()
         d = self.cleaned_data
         return selectors.Filters(
-            district=d["district"] or "",
-            school=d["school"],
+            district=d.get("district") or "",
+            school=d.get("school"),
             occupation=d["occupation"],
             level=d["level"],
             year=d["year"],
@@ -140,7 +140,16 @@ def _figure_page_data(request: HttpRequest):
         by = "district"
     data.pop("page", None)
     form = FigureFilterForm(data or None, choices=selectors.filter_choices(fig))
+    _narrow(form, fig.scope)
     return fig, form, by
+
+
+def _narrow(form: forms.Form, scope: selectors.Scope) -> None:
+    """A district bureau has one district to choose from, a school one school: no such filter."""
+    if not scope.is_city:
+        form.fields.pop("district", None)
+    if scope.school is not None:
+        form.fields.pop("school", None)
 
 
 def _rate(value) -> str:
@@ -235,10 +244,10 @@ def _notes(ws, request, fig, form) -> None:
 
 def _scope_text(scope: selectors.Scope, fig) -> str:
     if scope.district:
-        return f"本区（{fig.label('district', scope.district)}）"
+        return _t("本区（%(name)s）") % {"name": fig.label("district", scope.district)}
     if scope.school is not None:
-        return "本校"
-    return "全市"
+        return _t("本校")
+    return _t("全市")
 
 
 def _xlsx(wb: Workbook, name: str) -> HttpResponse:
@@ -287,7 +296,7 @@ class SubsidyFilterForm(BootstrapFormMixin, forms.Form):
             return current, selectors.Filters()
         d = self.cleaned_data
         return d["school_year"] or current, selectors.Filters(
-            district=d["district"] or "", school=d["school"], occupation=d["occupation"], level=d["level"]
+            district=d.get("district") or "", school=d.get("school"), occupation=d["occupation"], level=d["level"]
         )
 
 
@@ -297,6 +306,7 @@ def _subsidy(request: HttpRequest):
     data = request.GET.copy()
     data.pop("page", None)
     form = SubsidyFilterForm(data or None, choices=selectors.filter_choices(fig), current=current)
+    _narrow(form, fig.scope)
     year, filters = form.values(current)
     qs = selectors.subsidy_holders(user=request.user, school_year=year, filters=filters)
     return fig, form, year, qs
