@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from institutions.models import InstitutionEvent, InstitutionStatus
 from oversight.models import CoverageChannel, MajorCoverage, UncoveredReason
@@ -227,3 +228,15 @@ def test_refresh_takes_the_same_number_of_queries_at_two_sizes(world):
     large = _refresh_queries()
     assert MajorCoverage.objects.filter(school_year=w.CURRENT).count() == 9 + 50
     assert large == small, (small, large)
+
+
+def test_beat_refreshes_the_current_and_the_previous_school_year_daily(world, settings):
+    from oversight.tasks import refresh_coverage_daily
+    from schools.models import academic_year_of
+
+    entry = settings.CELERY_BEAT_SCHEDULE["coverage-refresh"]
+    assert entry["task"] == "oversight.tasks.refresh_coverage_daily"
+    MajorCoverage.objects.all().delete()
+    done = refresh_coverage_daily()
+    current = academic_year_of(timezone.localdate())
+    assert [d["school_year"] for d in done] == [current - 1, current]
