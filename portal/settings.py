@@ -272,6 +272,8 @@ CELERY_BEAT_SCHEDULE = {
     "coverage-refresh": {"task": "oversight.tasks.refresh_coverage_daily", "schedule": crontab(hour=1, minute=40)},
     # Certificates, pass rates and the city overview (oversight/services/statistics.py), with their as-of time.
     "statistics-refresh": {"task": "oversight.tasks.refresh_statistics", "schedule": crontab(hour=2, minute=10)},
+    # Public verification lookups queued in Redis, moved into the log table in bulk (certificates/services/verification.py).
+    "verification-log-flush": {"task": "certificates.tasks.flush_verification_log", "schedule": timedelta(seconds=10)},
 }
 
 # A separate Redis database for the cache keeps cache.clear() away from queued tasks.
@@ -322,6 +324,9 @@ PORTAL_PUBLIC_URL = os.environ.get("PORTAL_PUBLIC_URL", "http://127.0.0.1:8000")
 # Public certificate verification (/verify/, /api/v1/certificates/verify): lookups per client
 # address (django-ratelimit, on the cache above), page, QR link, upload and API counted together.
 PORTAL_VERIFY_RATE = os.environ.get("PORTAL_VERIFY_RATE", "60/m")
+# With Redis: queue public lookups' log rows in Redis and write them in bulk every few seconds (beat
+# "verification-log-flush") instead of one INSERT per lookup. Production sets 1 (bench/README.md).
+PORTAL_VERIFY_LOG_BUFFER = os.environ.get("PORTAL_VERIFY_LOG_BUFFER", "0") == "1"
 # The largest certificate PDF the verification page accepts (issued ones are under 300 KB).
 PORTAL_VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_VERIFY_UPLOAD_MAX_BYTES", str(2 * 1024 * 1024)))
 # The public complaint form (/oversight/complaints/new/): complaints sent per client address, and

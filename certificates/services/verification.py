@@ -18,14 +18,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
+import logging
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django_ratelimit import ALL
+from django_ratelimit import core as rl_core
 from django_ratelimit.core import is_ratelimited
+from redis.exceptions import RedisError
 
 from certificates.models import Certificate, CertificateStatus, Channel, VerificationLog
 from portal.security import client_ip
@@ -275,8 +284,47 @@ def check_pdf(data: bytes) -> PdfAnswer:
 
 
 # --- Rate limit and log -----------------------------------------------------------------
+#
+# With Redis as the cache (production), one round trip per lookup: a Lua script counts the
+# client's lookup in the same fixed window and key as django-ratelimit and, with
+# ``PORTAL_VERIFY_LOG_BUFFER``, appends the log row to a Redis list (otherwise the row is written
+# at once). ``flush_log`` (Celery beat every 10 s, and once ``LOG_FLUSH_AT`` rows wait) moves the
+# rows into ``VerificationLog`` in bulk, with the time of the lookup. Without Redis (tests,
+# ``make run``) the counter lives in the local cache and the row is written at once, as before.
+# If Redis does not answer, the lookup is answered, its row is written straight to the database
+# and the failure is logged: no lookup goes unlogged (nor counted, while Redis is down).
 
 RATE_GROUP = "certificates.verify"
+LOG_KEY = "certificates:verify:log"
+LOG_FLUSHING_KEY = LOG_KEY + ":flushing"
+LOG_LOCK_KEY = LOG_KEY + ":lock"
+LOG_FLUSH_AT = 1000  # rows waiting in Redis that make a lookup ask for a flush at once
+LOG_FLUSH_CHUNK = 2000  # rows moved and inserted per step
+
+logger = logging.getLogger(__name__)
+
+_COUNT_AND_LOG = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+local over = n > tonumber(ARGV[1])
+local flag = 0
+if over then flag = 1 end
+if ARGV[5] ~= '1' then return {flag, 0} end
+local row = ARGV[3]
+if over then row = ARGV[4] end
+return {flag, redis.call('RPUSH', KEYS[2], row)}
+"""
+
+# Moves up to ARGV[1] waiting rows to the "flushing" list and returns that whole list (rows left
+# there by a flush that died before finishing come back first).
+_TAKE = """
+local rows = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #rows > 0 then
+  redis.call('RPUSH', KEYS[2], unpack(rows))
+  redis.call('LTRIM', KEYS[1], #rows, -1)
+end
+return redis.call('LRANGE', KEYS[2], 0, -1)
+"""
 
 
 def _rate(group, request) -> str:
@@ -285,6 +333,23 @@ def _rate(group, request) -> str:
 
 def _client(group, request) -> str:
     return client_ip(request) or "unknown"
+
+
+def redis_client():
+    """The Redis client behind the default cache, or None when the cache is not Redis."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(LOG_KEY, write=True)
+
+
+def _rate_key(request) -> tuple[str, int, int]:
+    """django-ratelimit's counter key for this client and window, as the cache stores it."""
+    rate = settings.PORTAL_VERIFY_RATE
+    count, period = rl_core._split_rate(rate)
+    value = _client(RATE_GROUP, request)
+    key = rl_core._make_cache_key(RATE_GROUP, rl_core._get_window(value, period), rate, value, ALL)
+    return caches["default"].make_and_validate_key(key), count, period + rl_core.EXPIRATION_FUDGE
 
 
 def limited(request: HttpRequest) -> bool:
@@ -307,6 +372,98 @@ def log(request: HttpRequest, *, channel: str, asked: str, answer: str, certific
     )
 
 
+def _row(at: str, channel: str, asked: str, answer: str, certificate_pk: int | None, client: str) -> str:
+    return json.dumps([at, channel, asked[:120], answer, certificate_pk, client], separators=(",", ":"))
+
+
+def _count_and_log(redis, request, *, channel: str, asked: str, answer: str, certificate_pk: int | None) -> bool:
+    """One round trip: count the lookup, queue its log row (``limited`` if over); True if over."""
+    key, count, expiry = _rate_key(request)
+    at, client = timezone.now().isoformat(), client_hash(request)
+    buffered = settings.PORTAL_VERIFY_LOG_BUFFER
+    script = _scripts(redis)[0]
+    over, waiting = script(
+        keys=[key, LOG_KEY],
+        args=[
+            count,
+            expiry,
+            _row(at, channel, asked, answer, certificate_pk, client) if buffered else "",
+            _row(at, channel, asked, LIMITED, None, client) if buffered else "",
+            "1" if buffered else "0",
+        ],
+    )
+    if not buffered:
+        log(
+            request,
+            channel=channel,
+            asked=asked,
+            answer=LIMITED if over else answer,
+            certificate_pk=None if over else certificate_pk,
+        )
+    elif waiting == LOG_FLUSH_AT:  # exactly one lookup asks; the beat task covers a lost message
+        _ask_for_flush()
+    return bool(over)
+
+
+_SCRIPTS: dict[int, tuple] = {}
+
+
+def _scripts(redis) -> tuple:
+    found = _SCRIPTS.get(id(redis))
+    if found is None:
+        found = _SCRIPTS[id(redis)] = (redis.register_script(_COUNT_AND_LOG), redis.register_script(_TAKE))
+    return found
+
+
+def _ask_for_flush() -> None:
+    try:
+        from certificates.tasks import flush_verification_log
+
+        flush_verification_log.delay()
+    except Exception:  # the broker is down: the beat task flushes when it is back
+        logger.warning("verification log: could not queue a flush; the periodic flush will move the rows")
+
+
+def flush_log(*, chunk: int = LOG_FLUSH_CHUNK) -> int:
+    """Moves the lookups waiting in Redis into ``VerificationLog`` in bulk; returns how many.
+
+    At least once: rows are moved to a "flushing" list in Redis, inserted in one transaction and
+    only then dropped from Redis. A flush that dies in between leaves them there for the next one
+    (a death after the commit and before the drop could insert those rows twice; none is lost).
+    """
+    redis = redis_client()
+    if redis is None:
+        return 0
+    if not redis.set(LOG_LOCK_KEY, "1", nx=True, ex=300):
+        return 0  # another flush is running
+    take = _scripts(redis)[1]
+    moved = 0
+    try:
+        while True:
+            rows = take(keys=[LOG_KEY, LOG_FLUSHING_KEY], args=[chunk])
+            if not rows:
+                return moved
+            _insert_rows([json.loads(r) for r in rows])
+            redis.delete(LOG_FLUSHING_KEY)
+            moved += len(rows)
+    finally:
+        redis.delete(LOG_LOCK_KEY)
+
+
+def _insert_rows(rows: list[list]) -> None:
+    table = connection.ops.quote_name(VerificationLog._meta.db_table)
+    params = [
+        (dt.datetime.fromisoformat(at), channel, asked, answer, pk, client)
+        for at, channel, asked, answer, pk, client in rows
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (at, channel, asked, answer, certificate_id, client_hash) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            params,
+        )
+
+
 def asked_number(number: str) -> str:
     return "number:" + normal_number(number)[:30]
 
@@ -316,7 +473,22 @@ def asked_id_number(id_number: str) -> str:
 
 
 def lookup(request: HttpRequest, *, channel: str, asked: str, find) -> Answer | None:
-    """Counts, looks up, logs: None when the client is over the rate limit (logged as limited)."""
+    """Counts, looks up, logs: None when the client is over the rate limit (logged as limited).
+
+    With Redis the lookup runs first and one script then counts it and queues its log row (the
+    answer, or ``limited``): one round trip. A refused client's answer is never shown.
+    """
+    redis = redis_client()
+    if redis is not None:
+        answer = find()
+        pk = answer.first.pk if answer.first else None
+        try:
+            over = _count_and_log(redis, request, channel=channel, asked=asked, answer=answer.status, certificate_pk=pk)
+        except RedisError:
+            logger.exception("verification: Redis did not answer; lookup not counted, log row written directly")
+            log(request, channel=channel, asked=asked, answer=answer.status, certificate_pk=pk)
+            return answer
+        return None if over else answer
     if limited(request):
         log(request, channel=channel, asked=asked, answer=LIMITED)
         return None

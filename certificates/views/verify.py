@@ -6,11 +6,18 @@ the rate limit and the log are in ``certificates.services.verification``.
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import urlencode
+from django.template.loader import render_to_string
 from django.urls import path
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -64,8 +71,47 @@ def _limited(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# The result page of an anonymous visitor is the same around the answer for everyone in a language
+# (menu, footer, language links but for the page's own address in them): that part is rendered once
+# per process and language, with markers, and each answer is set into it; only the answer itself is
+# rendered per request (tests/certificates/test_verify_shell.py: byte for byte the full render).
+# Logged-in visitors, and requests carrying a session or flash messages, get the full render.
+RESULT = "certificates/verify/result.html"
+_SHELL_MARK = mark_safe("<!--verify-answer-->")  # noqa: S308 - a constant
+_SHELL_PATH = "/verify/t/shell-path-mark/"
+_shells: dict[str, tuple[str, str, str]] = {}
+
+
+def _shell(request: HttpRequest) -> tuple[str, str, str]:
+    """(before the answer, after it, the marked path as the page writes it) for the active language."""
+    language = get_language()
+    shell = _shells.get(language)
+    if shell is None:
+        marked = copy.copy(request)
+        marked.path = marked.path_info = _SHELL_PATH
+        marked.META = {**request.META, "QUERY_STRING": ""}
+        html = render_to_string(RESULT, {"shell_marker": _SHELL_MARK}, request=marked)
+        before, after = html.split(_SHELL_MARK)
+        shell = (before, after, escape(urlencode(_SHELL_PATH)))
+        if not settings.DEBUG:  # templates may change under the development server
+            _shells[language] = shell
+    return shell
+
+
+def _plain_anonymous(request: HttpRequest) -> bool:
+    cookies = request.COOKIES
+    return (
+        settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies and not request.user.is_authenticated
+    )
+
+
 def _result(request: HttpRequest, answer, *, asked_by: str) -> HttpResponse:
-    return render(request, "certificates/verify/result.html", {"answer": answer, "asked_by": asked_by})
+    context = {"answer": answer, "asked_by": asked_by}
+    if not _plain_anonymous(request):
+        return render(request, RESULT, context)
+    before, after, marked_path = _shell(request)
+    before = before.replace(marked_path, escape(urlencode(request.get_full_path())))
+    return HttpResponse(before + render_to_string("certificates/verify/_result.html", context) + after)
 
 
 @public
