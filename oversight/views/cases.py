@@ -223,6 +223,7 @@ class CaseForm(BootstrapFormMixin, forms.Form):
             .order_by("school__organisation__name")
         )
         field.label_from_instance = lambda inst: inst.name
+        self.fields["subject_kind"].widget.attrs["class"] = "form-check-input"
         self.fields["institution"].help_text = _("填写了批次编号时可不选，以批次的评价机构为准。")
 
 

@@ -290,3 +290,35 @@ def test_owning_services_refuse_without_the_sanction_authority(i):
         bar_person(kind="candidate", id_number="x", actor=i.centre, reason="x", starts_on=dt.date(2026, 1, 1))
     candidate.refresh_from_db()
     assert candidate.outcome == Outcome.PASSED and not Barring.objects.exists()
+
+
+def test_only_an_accepted_result_can_be_voided():
+    """Before the centre accepts the results there is no result to void (acceptance would recompute it)."""
+    from tests.assessments.test_results_builders import batch
+
+    b = batch(1)
+    case = service.case_open(
+        actor=b.centre,
+        subject_kind="candidate",
+        institution=b.plan.institution,
+        title="替考",
+        facts="他人代考",
+        source="direct",
+        candidate=b.candidates[0],
+    )
+    with pytest.raises(TransitionError, match="尚未审核通过"):
+        service.case_decide(case=case, actor=b.centre, decision="成绩无效", sanctions=[SanctionSpec(K.VOID_RESULT)])
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+
+
+def test_open_cases_are_counted_for_the_dashboards_within_scope(i):
+    from oversight.selectors.cases import cases_for, open_case_count
+
+    candidate_case(i)
+    decided = institution_case(i)
+    service.case_decide(case=decided, actor=i.centre, decision="批评教育")
+    assert open_case_count(i.centre) == 1 and open_case_count(i.staff) == 1
+    outsider = factories.user(Role.SCHOOL_STAFF, organisation=factories.school().organisation)
+    assert open_case_count(outsider) == 0 and not cases_for(outsider).exists()
+    assert open_case_count(factories.user(Role.EXPERT)) == 0
