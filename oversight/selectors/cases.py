@@ -7,7 +7,8 @@ a staff member a case against them (the decision about them). Anyone else: none 
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from assessments.models import BatchRoom, BatchStaff, Candidate, Score, SupervisionAssignment
@@ -19,11 +20,9 @@ from portal.models import OrganisationKind, Role
 __all__ = ["case_detail", "case_evidence", "cases_for", "open_case_count", "trace_back"]
 
 
-def cases_for(user) -> QuerySet[ViolationCase]:
-    """The cases ``user`` may read, with the list's columns joined (constant queries)."""
-    base = ViolationCase.objects.select_related(
-        "institution__school__organisation__district", "opened_by", "decided_by"
-    ).annotate(sanction_count=Count("sanctions"))
+def _scoped(user) -> QuerySet[ViolationCase]:
+    """The cases ``user`` may read, nothing joined (what counts use)."""
+    base = ViolationCase.objects.all()
     if not user.is_authenticated:
         return base.none()
     if is_citywide(user):
@@ -38,9 +37,19 @@ def cases_for(user) -> QuerySet[ViolationCase]:
     return base.filter(scope)
 
 
+def cases_for(user) -> QuerySet[ViolationCase]:
+    """The cases ``user`` may read, with the list's columns joined (constant queries)."""
+    counted = Sanction.objects.filter(case=OuterRef("pk")).order_by().values("case").annotate(n=Count("pk")).values("n")
+    return (
+        _scoped(user)
+        .select_related("institution__school__organisation__district", "opened_by", "decided_by")
+        .annotate(sanction_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
+    )
+
+
 def open_case_count(user) -> int:
     """Open cases in ``user``'s scope (the dashboards' figure; links to the list filtered on open)."""
-    return cases_for(user).filter(status=CaseStatus.OPEN).count()
+    return _scoped(user).filter(status=CaseStatus.OPEN).count()
 
 
 def case_detail(*, user, pk: int) -> ViolationCase:
@@ -59,7 +68,7 @@ def case_sanctions(case: ViolationCase) -> QuerySet[Sanction]:
 
 def case_evidence(*, user, pk: int) -> CaseEvidence:
     """An evidence file, for whoever may read its case (404 otherwise)."""
-    return get_object_or_404(CaseEvidence.objects.select_related("case"), pk=pk, case__in=cases_for(user).values("pk"))
+    return get_object_or_404(CaseEvidence.objects.select_related("case"), pk=pk, case__in=_scoped(user).values("pk"))
 
 
 def trace_back(case: ViolationCase) -> dict:
