@@ -118,9 +118,11 @@ def scope_of(user) -> Scope:
 # --- The figures: computed (one pass, GROUP BY) or read ---------------------------------------------
 
 
-def compute_figures(scope: Scope | None = None) -> dict:
-    """Every figure the statistics pages and the city overview need, in a fixed number of GROUP BY
-    queries whatever the size of the city. ``scope`` narrows the queries (live fallback)."""
+def compute_figures(scope: Scope | None = None, filters: Filters | None = None, *, overview: bool = True) -> dict:
+    """The figure cube: certificates and results counted per school, district, occupation, level and
+    year, and the overview counts per school, in a fixed number of GROUP BY queries whatever the
+    size of the city. ``scope`` and ``filters`` narrow the queries (live figures); ``overview=False``
+    leaves out the per-school overview counts (a filtered table does not need them)."""
     from assessments.models import Candidate, EvaluationPlan, Outcome, PlanStatus, ResultStatus
     from certificates.models import Certificate, CertificateStatus
     from institutions.models import Institution, InstitutionOccupation, InstitutionStatus
@@ -130,8 +132,9 @@ def compute_figures(scope: Scope | None = None) -> dict:
     scope = scope or Scope("")
     today = timezone.localdate()
     school = "institution__school"
+    filters = filters or Filters()
     certificates = (
-        Certificate.objects.filter(scope.q(school))
+        Certificate.objects.filter(scope.q(school), filters.q(school, "issued_on"))
         .values(
             s=F("institution__school_id"),
             d=F("institution__school__organisation__district__code"),
@@ -147,7 +150,11 @@ def compute_figures(scope: Scope | None = None) -> dict:
         .order_by()
     )
     results = (
-        Candidate.objects.filter(scope.q("plan__institution__school"), plan__results__status=ResultStatus.ACCEPTED)
+        Candidate.objects.filter(
+            scope.q("plan__institution__school"),
+            filters.q("plan__institution__school", "plan__starts_at"),
+            plan__results__status=ResultStatus.ACCEPTED,
+        )
         .values(
             s=F("plan__institution__school_id"),
             d=F("plan__institution__school__organisation__district__code"),
@@ -198,7 +205,7 @@ def compute_figures(scope: Scope | None = None) -> dict:
         [r["s"], r["d"], r["o"], r["lv"], r["y"], r["passed"], r["failed"], r["absent"], r["other"]] for r in results
     ]
     per_school: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for i, rows in enumerate((institutions, occupations, batches, candidates)):
+    for i, rows in enumerate((institutions, occupations, batches, candidates) if overview else ()):
         for r in rows:
             per_school[r["sid"]][i] = r["n"]
     school_ids = {r[0] for r in cert_rows} | {r[0] for r in result_rows} | set(per_school)
@@ -228,18 +235,19 @@ def compute_figures(scope: Scope | None = None) -> dict:
     }
 
 
-@dataclass
-class Figures:
-    data: dict
-    as_of: dt.datetime | None  # None: computed live just now
-    scope: Scope
+def _level_label(key) -> str:
+    from schools.models import Level
 
-    def rows(self, kind: str) -> list[list]:
-        idx_s, idx_d = 0, 1
-        return [r for r in self.data.get(kind, []) if self.scope.keeps(r[idx_s], r[idx_d])]
+    try:
+        return str(Level(int(key)).label)
+    except (TypeError, ValueError):
+        return str(key)
 
-    def label(self, dimension: str, key) -> str:
-        labels = self.data["labels"]
+
+def _labeller(cube: dict):
+    labels = cube["labels"]
+
+    def label(dimension: str, key) -> str:
         if dimension == "school":
             return labels["schools"].get(str(key), f"#{key}")
         if dimension == "district":
@@ -247,30 +255,117 @@ class Figures:
         if dimension == "occupation":
             return labels["occupations"].get(str(key), f"#{key}")
         if dimension == "level":
-            from schools.models import Level
-
-            try:
-                return str(Level(int(key)).label)
-            except ValueError:
-                return str(key)
+            return _level_label(key)
         return str(key)
+
+    return label
+
+
+def _empty_overview() -> dict:
+    return dict.fromkeys(
+        (
+            "institutions",
+            "occupations",
+            "batches",
+            "candidates",
+            "passed",
+            "failed",
+            "absent",
+            "certificates",
+            "revoked",
+        ),
+        0,
+    )
+
+
+def summarise(cube: dict, *, only: str | None = None) -> dict[str, dict]:
+    """Scope key -> the small payload a page reads: per dimension the grouped table rows
+    ``[key, label, valid, revoked, superseded, passed, failed, absent, other]`` (its keys are also
+    the filter's choices), and the overview counts. One pass over the cube for the city, every
+    district and every school; with ``only``, every row goes to that one key (a cube computed for it)."""
+    tables: dict[str, dict[str, dict]] = defaultdict(lambda: {d: {} for d in DIMENSIONS})
+    overview: dict[str, dict] = defaultdict(_empty_overview)
+
+    def keys(s, d) -> tuple[str, ...]:
+        return (only,) if only is not None else ("", f"district:{d}", f"school:{s}")
+
+    dims = [(d, DIMENSION_INDEX[d]) for d in DIMENSIONS]
+    for r in cube["certificates"]:
+        for key in keys(r[0], r[1]):
+            t, o = tables[key], overview[key]
+            o["certificates"] += r[5]
+            o["revoked"] += r[6]
+            for d, i in dims:
+                row = t[d].get(r[i])
+                if row is None:
+                    row = t[d][r[i]] = [0] * 7
+                row[0] += r[5]
+                row[1] += r[6]
+                row[2] += r[7]
+    for r in cube["results"]:
+        for key in keys(r[0], r[1]):
+            t, o = tables[key], overview[key]
+            o["passed"] += r[5]
+            o["failed"] += r[6]
+            o["absent"] += r[7]
+            for d, i in dims:
+                row = t[d].get(r[i])
+                if row is None:
+                    row = t[d][r[i]] = [0] * 7
+                row[3] += r[5]
+                row[4] += r[6]
+                row[5] += r[7]
+                row[6] += r[8]
+    for r in cube["schools"]:
+        for key in keys(r[0], r[1]):
+            o = overview[key]
+            o["institutions"] += r[2]
+            o["occupations"] += r[3]
+            o["batches"] += r[4]
+            o["candidates"] += r[5]
+    label = _labeller(cube)
+    out = {}
+    for key in set(tables) | set(overview) | ({only} if only is not None else set()):
+        grouped = tables.get(key) or {d: {} for d in DIMENSIONS}
+        out[key] = {
+            "tables": {
+                d: [[k, label(d, k), *counts] for k, counts in grouped[d].items() if k is not None] for d in DIMENSIONS
+            },
+            "overview": dict(overview.get(key) or _empty_overview()),
+        }
+    return out
+
+
+@dataclass
+class Figures:
+    """The reader's figures: the stored payload of their scope (``as_of`` its time) or a live one."""
+
+    data: dict
+    as_of: dt.datetime | None  # None: computed live just now
+    scope: Scope
 
 
 def figures(*, user) -> Figures:
-    """The reader's figures: the stored city row narrowed to the scope, or computed live (scoped)."""
+    """The reader's figures: their scope's stored row (one query), or computed live for the scope."""
     from oversight.models import Summary
 
     scope = scope_of(user)
     if scope.key is None:
-        return Figures({"certificates": [], "results": [], "schools": [], "labels": _no_labels()}, None, scope)
-    stored = Summary.objects.filter(name=FIGURES, scope="").only("data", "computed_at").first()
-    if stored is not None and stored.data.get("labels"):
+        return Figures(
+            summarise({"certificates": [], "results": [], "schools": [], "labels": {}}, only="")[""], None, scope
+        )
+    stored = Summary.objects.filter(name=FIGURES, scope=scope.key).only("data", "computed_at").first()
+    if stored is not None and "tables" in stored.data:
         return Figures(stored.data, stored.computed_at, scope)
-    return Figures(compute_figures(scope), None, scope)
-
-
-def _no_labels() -> dict:
-    return {"schools": {}, "school_districts": {}, "occupations": {}, "districts": {}}
+    if Summary.objects.filter(name=FIGURES, scope="").exists():
+        # Figures were stored, none in this scope: nothing to count here yet.
+        as_of = Summary.objects.filter(name=FIGURES, scope="").values_list("computed_at", flat=True).first()
+        return Figures(
+            summarise({"certificates": [], "results": [], "schools": [], "labels": {}}, only=scope.key)[scope.key],
+            as_of,
+            scope,
+        )
+    return Figures(summarise(compute_figures(scope), only=scope.key)[scope.key], None, scope)
 
 
 # --- Tables ----------------------------------------------------------------------------------------
@@ -284,14 +379,31 @@ class Filters:
     level: int | None = None
     year: int | None = None
 
-    def keeps(self, row: list) -> bool:
+    @property
+    def is_empty(self) -> bool:
         return (
-            (not self.district or row[C_DISTRICT] == self.district)
-            and (self.school is None or row[C_SCHOOL] == self.school)
-            and (self.occupation is None or row[C_OCC] == self.occupation)
-            and (self.level is None or row[C_LEVEL] == self.level)
-            and (self.year is None or row[C_YEAR] == self.year)
+            not self.district
+            and self.school is None
+            and self.occupation is None
+            and self.level is None
+            and self.year is None
         )
+
+    def q(self, school_path: str, date_path: str) -> Q:
+        """The filters on a queryset whose school is reached by ``school_path``, dated by ``date_path``;
+        the occupation and level are the queried row's own ``occupation_id`` and ``level``."""
+        q = Q()
+        if self.district:
+            q &= Q(**{f"{school_path}__organisation__district__code": self.district})
+        if self.school is not None:
+            q &= Q(**{f"{school_path}_id": self.school})
+        if self.occupation is not None:
+            q &= Q(occupation_id=self.occupation)
+        if self.level is not None:
+            q &= Q(level=self.level)
+        if self.year is not None:
+            q &= Q(**{f"{date_path}__year": self.year})
+        return q
 
 
 @dataclass
@@ -322,50 +434,46 @@ class Table:
     dimension: str
     rows: list[TableRow] = field(default_factory=list)
     total: TableRow | None = None
+    live: bool = False  # filtered: counted just now, not read from the stored figures
 
 
-def table(fig: Figures, *, by: str, filters: Filters) -> Table:
+def tables_for(fig: Figures, filters: Filters) -> tuple[dict[str, list], bool]:
+    """Every dimension's grouped rows: the stored ones without filters; with filters, counted live
+    in the database (GROUP BY, narrowed to the scope and the filters). Returns (tables, live)."""
+    if filters.is_empty:
+        return fig.data["tables"], False
+    if fig.scope.key is None:
+        return {d: [] for d in DIMENSIONS}, True
+    cube = compute_figures(fig.scope, filters, overview=False)
+    return summarise(cube, only=fig.scope.key)[fig.scope.key]["tables"], True
+
+
+def table(fig: Figures, *, by: str, filters: Filters, tables: tuple[dict, bool] | None = None) -> Table:
     """Certificates (valid, revoked and superseded apart) and results (passed / failed / absent) grouped by ``by``."""
-    idx = DIMENSION_INDEX[by]
-    groups: dict[object, TableRow] = {}
+    grouped, live = tables or tables_for(fig, filters)
     total = TableRow(None, "")
-    for r in fig.rows("certificates"):
-        if not filters.keeps(r):
-            continue
-        row = groups.setdefault(r[idx], TableRow(r[idx], ""))
-        for t in (row, total):
-            t.valid += r[5]
-            t.revoked += r[6]
-            t.superseded += r[7]
-    for r in fig.rows("results"):
-        if not filters.keeps(r):
-            continue
-        row = groups.setdefault(r[idx], TableRow(r[idx], ""))
-        for t in (row, total):
-            t.passed += r[5]
-            t.failed += r[6]
-            t.absent += r[7]
-            t.other += r[8]
-    for row in groups.values():
-        row.label = fig.label(by, row.key)
+    rows = []
+    for key, label, valid, revoked, superseded, passed, failed, absent, other in grouped[by]:
+        rows.append(TableRow(key, label, valid, revoked, superseded, passed, failed, absent, other))
+        total.valid += valid
+        total.revoked += revoked
+        total.superseded += superseded
+        total.passed += passed
+        total.failed += failed
+        total.absent += absent
+        total.other += other
     if by in {"year", "level"}:
-        ordered = sorted(groups.values(), key=lambda t: (t.key is None, t.key))
+        rows.sort(key=lambda t: t.key)
     else:
-        ordered = sorted(groups.values(), key=lambda t: (-t.valid, t.label))
-    return Table(by, ordered, total)
+        rows.sort(key=lambda t: (-t.valid, t.label))
+    return Table(by, rows, total, live)
 
 
 def filter_choices(fig: Figures) -> dict[str, list[tuple]]:
-    """The values present in the reader's figures (no query)."""
-    seen: dict[str, set] = {d: set() for d in DIMENSIONS}
-    for kind in ("certificates", "results"):
-        for r in fig.rows(kind):
-            for d in DIMENSIONS:
-                seen[d].add(r[DIMENSION_INDEX[d]])
+    """The values present in the reader's stored figures (no query)."""
     out = {}
     for d in DIMENSIONS:
-        values = [v for v in seen[d] if v is not None]
-        pairs = [(v, fig.label(d, v)) for v in values]
+        pairs = [(row[0], row[1]) for row in fig.data["tables"][d]]
         out[d] = sorted(pairs, key=lambda p: p[0] if d in {"year", "level"} else p[1])
     return out
 
@@ -436,37 +544,12 @@ class Overview(dict):
 def city_overview(user) -> Overview:
     """The city overview in the user's scope: institutions and occupations in force, batches held
     (accepted plans), their candidates, the pass rate of accepted results, valid certificates; with
-    the as-of time of the stored figures (None when computed live). A dict; ``.figures`` adds labels
-    and links for the dashboards."""
+    the as-of time of the stored figures (None when computed live). One query when stored. A dict;
+    ``.figures`` adds labels and links for the dashboards."""
     fig = figures(user=user)
-    institutions = occupations = batches = candidates = 0
-    for r in fig.rows("schools"):
-        institutions += r[2]
-        occupations += r[3]
-        batches += r[4]
-        candidates += r[5]
-    passed = failed = absent = 0
-    for r in fig.rows("results"):
-        passed += r[5]
-        failed += r[6]
-        absent += r[7]
-    valid = revoked = 0
-    for r in fig.rows("certificates"):
-        valid += r[5]
-        revoked += r[6]
-    return Overview(
-        institutions=institutions,
-        occupations=occupations,
-        batches=batches,
-        candidates=candidates,
-        passed=passed,
-        failed=failed,
-        absent=absent,
-        pass_rate=(passed / (passed + failed)) if passed + failed else None,
-        certificates=valid,
-        revoked=revoked,
-        as_of=fig.as_of,
-    )
+    o = {**_empty_overview(), **fig.data["overview"]}
+    sat = o["passed"] + o["failed"]
+    return Overview(**o, pass_rate=(o["passed"] / sat) if sat else None, as_of=fig.as_of)
 
 
 # --- Subsidy-eligible holders (live, paginated) -----------------------------------------------------

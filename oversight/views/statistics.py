@@ -194,6 +194,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
             "charts": charts,
             "chart_cut": len(table.rows) > len(shown),
             "as_of": fig.as_of,
+            "live": table.live,
             "scope": fig.scope,
             "filters_query": query.urlencode(),
             "may_refresh": request.user.is_superuser or request.user.has_role(*selectors.REFRESH_ROLES),
@@ -209,8 +210,9 @@ def statistics_export(request: HttpRequest) -> HttpResponse:
     wb = Workbook(write_only=True)
     headers = ["有效证书", "已撤销", "已更正（被替代）", "合格", "不合格", "缺考", "取消资格/成绩无效", "合格率"]
     with translation.override("zh-hans"):
+        tables = selectors.tables_for(fig, filters)
         for by in selectors.DIMENSIONS:
-            table = selectors.table(fig, by=by, filters=filters)
+            table = selectors.table(fig, by=by, filters=filters, tables=tables)
             ws = wb.create_sheet(str(BY_LABELS[by]))
             ws.append([DIMENSION_HEADERS[by], *headers])
             for r in [*table.rows, table.total]:
@@ -244,7 +246,10 @@ def _notes(ws, request, fig, form) -> None:
 
 def _scope_text(scope: selectors.Scope, fig) -> str:
     if scope.district:
-        return _t("本区（%(name)s）") % {"name": fig.label("district", scope.district)}
+        from portal.models import District
+
+        name = District.objects.filter(code=scope.district).values_list("name", flat=True).first() or scope.district
+        return _t("本区（%(name)s）") % {"name": name}
     if scope.school is not None:
         return _t("本校")
     return _t("全市")
