@@ -322,3 +322,36 @@ def test_open_cases_are_counted_for_the_dashboards_within_scope(i):
     outsider = factories.user(Role.SCHOOL_STAFF, organisation=factories.school().organisation)
     assert open_case_count(outsider) == 0 and not cases_for(outsider).exists()
     assert open_case_count(factories.user(Role.EXPERT)) == 0
+
+
+def test_a_barred_candidate_is_refused_when_added_to_a_new_plan(i):
+    import time_machine
+
+    from assessments import services as assessment_services
+    from assessments.models import AssessmentMethod
+    from tests.assessments.test_results_builders import FILED_ON, at
+
+    student = i.b.candidates[0].student
+    case = candidate_case(i)
+    service.case_decide(
+        case=case,
+        actor=i.centre,
+        decision="禁止参加评价",
+        sanctions=[SanctionSpec(K.BAR_CANDIDATE, starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2028, 12, 31))],
+    )
+    inst = i.plan.institution
+    with time_machine.travel(FILED_ON, tick=False):
+        plan = assessment_services.plan_create(
+            institution=inst,
+            actor=i.staff,
+            occupation=i.plan.occupation,
+            level=i.plan.level,
+            site=i.plan.site,
+            method=AssessmentMethod.RESULT,
+            starts_at=at(dt.date(2026, 12, 17)),
+            ends_at=at(dt.date(2026, 12, 17), 17),
+        )
+        with pytest.raises(ValidationError) as refused:
+            candidate_services.candidates_add(plan=plan, actor=i.staff, students=[student])
+    assert any("被禁止参加职业技能等级评价" in m for m in refused.value.messages)
+    assert not plan.candidates.exists()
