@@ -41,7 +41,11 @@ def entry_scope(user) -> Q:
     if org is None:
         return scope
     if user.has_role(Role.DISTRICT_HR_OFFICER) and org.kind == OrganisationKind.DISTRICT_HR and org.district_id:
-        scope |= Q(organisation__district_id=org.district_id)
+        # By the district's organisation ids (a subquery): the (organisation, at) index answers it
+        # instead of a join on every entry.
+        from portal.models import Organisation
+
+        scope |= Q(organisation_id__in=Organisation.objects.filter(district_id=org.district_id).values("pk"))
     if user.has_role(Role.SCHOOL_STAFF) and org.kind == OrganisationKind.SCHOOL:
         scope |= Q(organisation_id=org.pk)
     return scope
