@@ -112,6 +112,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "rows": [_row(e) for e in page.object_list],
             "query": query.urlencode(),
             "whole_log": selectors.reads_whole_log(request.user),
+            "export_max": f"{EXPORT_MAX_ROWS:,}",
         },
     )
 
