@@ -212,6 +212,7 @@ for _mod in _expectation_modules():
     EXPECTATIONS.update(_mod.EXPECTATIONS)
     OUT_OF_SCOPE.update(getattr(_mod, "OUT_OF_SCOPE", {}))
     POST_EXPECTATIONS.update(getattr(_mod, "POST_EXPECTATIONS", {}))
+    ANON_REDIRECTS_ELSEWHERE.update(getattr(_mod, "ANON_REDIRECTS_ELSEWHERE", set()))
 
 # Django's admin has its own staff login; it is checked separately below.
 EXCLUDED_NAMESPACES = {"admin"}

@@ -5,6 +5,7 @@ Each module defines:
 - ``EXPECTATIONS``: url name -> (object key or None, {role: status of a GET});
 - ``OUT_OF_SCOPE`` (optional): the same with an object outside the school's and district's reach;
 - ``POST_EXPECTATIONS``: url name -> ``READ_ONLY`` or a list of ``Post`` cases (every URL needs one);
+- ``ANON_REDIRECTS_ELSEWHERE`` (optional): url names whose anonymous 302 is not to the login page;
 - ``build_objects(objects, people)`` (optional): the objects the keys name.
 
 A POST must leave the database as it was (row counts, highest keys, every row's content), queue

@@ -52,6 +52,9 @@ def _form(objects: dict, **over) -> dict:
     }
 
 
+# The form sends everyone (and a bot, whose complaint is not stored) on to a receipt, not to the login page.
+ANON_REDIRECTS_ELSEWHERE = {"oversight:complaint_new"}
+
 EXPECTATIONS = {
     "oversight:complaint_new": (None, _all(200)),
     "oversight:complaint_receipt": ("complaint_receipt", _all(200)),
