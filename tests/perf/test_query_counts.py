@@ -63,7 +63,10 @@ def test_staff_pages_cost_the_same_queries_for_a_bigger_city(seeding):
     big = _counts(clients)
     grew = {key: (small[key], big[key]) for key in small if big[key] > small[key]}
     assert grew == {}
-    assert max(big.values()) <= 12
+    assert max(v for (_role, name), v in big.items() if name != "home") <= 12
+    # The home page also carries the role's dashboard: one count per list it links to, the lists of one
+    # small table in one query (oversight.selectors.dashboards.resolve).
+    assert max(v for (_role, name), v in big.items() if name == "home") <= 20
 
 
 def test_the_school_list_counts_each_relation_on_its_own(seeding):
