@@ -3,6 +3,8 @@
 
     .venv/bin/python bench/verify_throughput.py                       # 1,000,000 certificates, about 5 minutes
     .venv/bin/python bench/verify_throughput.py --certificates 100000 --seconds 4
+    .venv/bin/python bench/verify_throughput.py --reuse portal_scale      # a database seeded by seed_scale
+    .venv/bin/python bench/verify_throughput.py --reuse portal_scale --code /tmp/old-tree --log-buffer off
 
 Reuses the harness of bench/web.py (its load clients, the bare view of bench.settings, the paired
 one-second slices so that a page and the bare view see the same share of a shared machine). It
@@ -15,6 +17,12 @@ generate_series``: distinct numbers, tokens, names and ID numbers), and measures
 - the QR link /verify/t/<token>/ (lookup by token, the result page, one log row);
 - the JSON API /api/v1/certificates/verify?number=…&name=… (lookup by number and name, one log row);
 - the same API with a wrong name (the not-found answer, which must cost the same).
+
+With ``--reuse DB`` nothing is created: the database as it is (e.g. ``seed_scale``'s decade), and the
+clients cycle through ``--pool`` certificates drawn at random (so no cache of one answer helps).
+``--log-buffer on`` (the default) queues the log rows in Redis as production does
+(``PORTAL_VERIFY_LOG_BUFFER=1``); ``off`` writes one row per lookup. ``--code DIR`` serves another
+copy of the portal on the same data.
 
 Every lookup is rate-limited and logged as in production; the rate is set high
 (``PORTAL_VERIFY_RATE``) so the clients, all on 127.0.0.1, are not refused, but the counter in
@@ -101,7 +109,18 @@ def env(args) -> dict:
         **_web_env(args),
         "PORTAL_VERIFY_RATE": "100000000/m",
         "PORTAL_VAR_DIR": args.var_dir,
+        "PORTAL_VERIFY_LOG_BUFFER": "1" if args.log_buffer == "on" else "0",
     }
+
+
+POOL_SNIPPET = """
+import json, django
+django.setup()
+from certificates.models import Certificate
+ids = list(Certificate.objects.order_by("?").values_list("pk", flat=True)[:%d])
+rows = list(Certificate.objects.filter(pk__in=ids).values_list("token", "number", "name"))
+print(json.dumps({"count": Certificate.objects.count(), "rows": rows}))
+"""
 
 
 def main() -> None:
@@ -114,48 +133,71 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--max-requests", type=int, default=20000)
     parser.add_argument("--certificates", type=int, default=1_000_000)
+    parser.add_argument("--reuse", metavar="DB", help="measure this database as it is (no seeding)")
+    parser.add_argument("--pool", type=int, default=5000, help="with --reuse: distinct certificates cycled")
+    parser.add_argument("--log-buffer", choices=("on", "off"), default="on")
+    parser.add_argument("--code", type=Path, default=ROOT, help="serve this copy of the portal")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    args.code = ROOT
     args.only = []
     args.var_dir = tempfile.mkdtemp(prefix="portal-bench-verify-")
     web.env = env  # the harness's gunicorn and manage() get this environment too (rate, var dir)
 
-    subprocess.run(["dropdb", "-h", web.HOST, "-U", "postgres", "--if-exists", args.database], check=True)
-    subprocess.run(["createdb", "-h", web.HOST, "-U", "postgres", args.database], check=True)
-    web.manage(args, "migrate", "-v0")
-    started = time.monotonic()
-    out = subprocess.run(
-        [web.PYTHON, "-c", SEED_SNIPPET % args.certificates],
-        cwd=ROOT,
-        env=env(args),
-        check=True,
-        capture_output=True,
-        timeout=1800,
-    )
-    seeded = json.loads(out.stdout.decode().strip().splitlines()[-1])
-    seed_seconds = time.monotonic() - started
-    print(f"{seeded['count']:,} certificates in {seed_seconds:.0f} s", flush=True)
-
     api = "/api/v1/certificates/verify?"
+    if args.reuse:
+        args.database = args.reuse
+        out = subprocess.run(
+            [web.PYTHON, "-c", POOL_SNIPPET % args.pool],
+            cwd=ROOT,
+            env=env(args),
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        drawn = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        seeded, seed_seconds = {"count": drawn["count"]}, None
+        rows = drawn["rows"]
+        print(f"{drawn['count']:,} certificates; {len(rows):,} drawn at random", flush=True)
+    else:
+        subprocess.run(["dropdb", "-h", web.HOST, "-U", "postgres", "--if-exists", args.database], check=True)
+        subprocess.run(["createdb", "-h", web.HOST, "-U", "postgres", args.database], check=True)
+        web.manage(args, "migrate", "-v0")
+        started = time.monotonic()
+        out = subprocess.run(
+            [web.PYTHON, "-c", SEED_SNIPPET % args.certificates],
+            cwd=ROOT,
+            env=env(args),
+            check=True,
+            capture_output=True,
+            timeout=1800,
+        )
+        seeded = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        seed_seconds = time.monotonic() - started
+        rows = [(seeded["token"], seeded["number"], seeded["name"])]
+        print(f"{seeded['count']:,} certificates in {seed_seconds:.0f} s", flush=True)
+
     web.PAGES[:] = [
         ("bare view (baseline)", "/bench/bare/", None, args.clients),
-        ("QR link /verify/t/<token>/", f"/verify/t/{seeded['token']}/", None, args.clients),
+        ("QR link /verify/t/<token>/", [f"/verify/t/{token}/" for token, _n, _name in rows], None, args.clients),
         (
             "API by number and name",
-            api + urlencode({"number": seeded["number"], "name": seeded["name"]}),
+            [api + urlencode({"number": number, "name": name}) for _t, number, name in rows],
             None,
             args.clients,
         ),
         (
             "API, wrong name (not found)",
-            api + urlencode({"number": seeded["number"], "name": "王小明"}),
+            [api + urlencode({"number": number, "name": "王小明"}) for _t, number, _name in rows],
             None,
             args.clients,
         ),
     ]
     load_before = os.getloadavg()[0]
     measured = web.round_(args, f"{seeded['count']:,}")
-    RESULTS.write_text(
+    for row in measured["rows"]:
+        if isinstance(row["path"], list):
+            row["path"] = f"{len(row['path'])} paths cycled, e.g. {row['path'][0]}"
+    args.out.write_text(
         json.dumps(
             {
                 "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -168,14 +210,18 @@ def main() -> None:
                 "clients": args.clients,
                 "seconds_per_page": args.seconds,
                 "certificates": seeded["count"],
-                "seed_seconds": round(seed_seconds, 1),
+                "seed_seconds": round(seed_seconds, 1) if seed_seconds else None,
+                "database": args.database,
+                "distinct_certificates_cycled": len(rows),
+                "log_buffer": args.log_buffer,
+                "code": str(args.code),
                 "rounds": web.strip([measured]),
             },
             ensure_ascii=False,
             indent=1,
         )
     )
-    print(f"results in {RESULTS}")
+    print(f"results in {args.out}")
 
 
 if __name__ == "__main__":

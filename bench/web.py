@@ -101,14 +101,16 @@ def _worker(port: int, path: str, cookie: str, threads: int, seconds: float, max
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
-    def loop() -> None:
+    paths = list(path) if isinstance(path, list | tuple) else [path]  # a list: each client cycles through it
+
+    def loop(offset: int) -> None:
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
         headers = {"Cookie": cookie} if cookie else {}
         mine = []
         while time.perf_counter() < deadline and len(mine) < max_requests:
             start = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request("GET", paths[(offset + len(mine)) % len(paths)], headers=headers)
                 response = conn.getresponse()
                 response.read()
                 if response.status != 200:
@@ -126,7 +128,7 @@ def _worker(port: int, path: str, cookie: str, threads: int, seconds: float, max
         with lock:
             latencies.extend(mine)
 
-    pool = [threading.Thread(target=loop) for _ in range(threads)]
+    pool = [threading.Thread(target=loop, args=(k * 7919 + os.getpid(),)) for k in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
