@@ -93,6 +93,8 @@ def bar_chart(title: str, labels: list[str], series: list[tuple[str, list]], *, 
         show_legend=len(series) > 1,
         legend_at_bottom=True,
         truncate_label=18,
+        # pygal measures labels as Latin text; Chinese characters are about twice as wide.
+        margin_left=min(6 * max((len(label) for label in labels), default=0), 110),
         print_values=len(labels) <= 25,
         range=(0, 100) if percent else None,
         value_formatter=(lambda v: f"{v:.1f}%" if v is not None else "—") if percent else (lambda v: f"{v:,.0f}"),
