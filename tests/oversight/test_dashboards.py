@@ -244,7 +244,9 @@ def test_rule_each_dashboard_costs_the_same_number_of_queries_however_many_rows(
             add_queues(b.plan, b.staff, b.centre, n=5)
         after = {who: _queries(user) for who, user in people.items()}
     assert after == before
-    assert max(before.values()) <= 20
+    assert max(n for who, n in before.items() if who != "hr") <= 10
+    # The municipal bureau's city statistics, with no stored summary yet, are computed live (a few more).
+    assert before["hr"] <= 16
 
 
 # --- The figures other oversight parts publish: coverage, cases, complaints, city statistics --------
