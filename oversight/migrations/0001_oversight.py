@@ -136,8 +136,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                 ('number', models.CharField(db_index=True, max_length=20, verbose_name='案件编号')),
-                ('subject_kind', models.CharField(choices=[('candidate', '参评人员'), ('staff', '工作人员'), ('institution', '评价机构')], max_length=20, verbose_name='对象类型')),
-                ('subject_name', models.CharField(max_length=200, verbose_name='对象名称')),
+                ('subject_kind', models.CharField(choices=[('candidate', '参评人员'), ('staff', '工作人员'), ('institution', '评价机构')], max_length=20, verbose_name='当事人类型')),
+                ('subject_name', models.CharField(max_length=200, verbose_name='当事人名称')),
                 ('subject_id_number', models.CharField(blank=True, max_length=30, verbose_name='证件号码')),
                 ('source', models.CharField(choices=[('supervision', '督导报告'), ('anomaly', '结果异常'), ('complaint', '投诉举报'), ('direct', '直接立案')], max_length=20, verbose_name='案件来源')),
                 ('title', models.CharField(max_length=200, verbose_name='案由')),
@@ -207,8 +207,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.CharField(max_length=20, unique=True, verbose_name='案件编号')),
-                ('subject_kind', models.CharField(choices=[('candidate', '参评人员'), ('staff', '工作人员'), ('institution', '评价机构')], max_length=20, verbose_name='对象类型')),
-                ('subject_name', models.CharField(max_length=200, verbose_name='对象名称')),
+                ('subject_kind', models.CharField(choices=[('candidate', '参评人员'), ('staff', '工作人员'), ('institution', '评价机构')], max_length=20, verbose_name='当事人类型')),
+                ('subject_name', models.CharField(max_length=200, verbose_name='当事人名称')),
                 ('subject_id_number', models.CharField(blank=True, max_length=30, verbose_name='证件号码')),
                 ('source', models.CharField(choices=[('supervision', '督导报告'), ('anomaly', '结果异常'), ('complaint', '投诉举报'), ('direct', '直接立案')], max_length=20, verbose_name='案件来源')),
                 ('title', models.CharField(max_length=200, verbose_name='案由')),

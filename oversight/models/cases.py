@@ -43,7 +43,7 @@ class DecidingBody(models.TextChoices):
 
 class ViolationCase(models.Model):
     number = models.CharField(_("案件编号"), max_length=20, unique=True)  # from the shared counter
-    subject_kind = models.CharField(_("对象类型"), max_length=20, choices=SubjectKind.choices)
+    subject_kind = models.CharField(_("当事人类型"), max_length=20, choices=SubjectKind.choices)
     # The subject: one of these, by kind. A candidate case keeps the ID number and name as they were.
     candidate = models.ForeignKey(
         "assessments.Candidate", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("考生")
@@ -56,7 +56,7 @@ class ViolationCase(models.Model):
         related_name="violation_cases",
         verbose_name=_("工作人员"),
     )
-    subject_name = models.CharField(_("对象名称"), max_length=200)
+    subject_name = models.CharField(_("当事人名称"), max_length=200)
     subject_id_number = models.CharField(_("证件号码"), max_length=30, blank=True)
     institution = models.ForeignKey(
         "institutions.Institution", on_delete=models.PROTECT, related_name="violation_cases", verbose_name=_("评价机构")

@@ -230,7 +230,7 @@ def case_open(
     title, facts = (title or "").strip(), (facts or "").strip()
     problems: list[str] = []
     if subject_kind not in SubjectKind.values:
-        problems.append(_("请选择对象类型（参评人员、工作人员或评价机构）。"))
+        problems.append(_("请选择当事人类型（参评人员、工作人员或评价机构）。"))
     if source not in CaseSource.values:
         problems.append(_("请选择案件来源。"))
     if not title:

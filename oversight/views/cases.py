@@ -62,7 +62,7 @@ def _refused(request, problems, case=None, status=409):
 class CaseFilterForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("状态"), required=False)
     source = forms.ChoiceField(label=gettext_lazy("案件来源"), required=False)
-    subject_kind = forms.ChoiceField(label=gettext_lazy("对象类型"), required=False)
+    subject_kind = forms.ChoiceField(label=gettext_lazy("当事人类型"), required=False)
     district = forms.ModelChoiceField(label=gettext_lazy("区"), required=False, queryset=District.objects.all())
     q = forms.CharField(label=gettext_lazy("案件编号、案由或对象"), required=False, max_length=100)
 
@@ -116,7 +116,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 EXPORT_COLUMNS = (
     ("案件编号", 16),
     ("案由", 30),
-    ("对象类型", 10),
+    ("当事人类型", 10),
     ("对象", 16),
     ("评价机构", 30),
     ("区", 10),
@@ -188,7 +188,7 @@ def _may_open_any(user) -> bool:
 
 class CaseForm(BootstrapFormMixin, forms.Form):
     subject_kind = forms.ChoiceField(
-        label=gettext_lazy("对象类型"), choices=SubjectKind.choices, widget=forms.RadioSelect
+        label=gettext_lazy("当事人类型"), choices=SubjectKind.choices, widget=forms.RadioSelect
     )
     institution = forms.ModelChoiceField(
         label=gettext_lazy("评价机构"), queryset=Institution.objects.none(), required=False
