@@ -27,6 +27,7 @@ class HomeFigure:
     url: str = ""
     hint: str = ""
     tone: str = ""  # "", "warning", "danger" or "success": how the number reads at a glance
+    group: str = ""  # a heading over the figures that share it (a dashboard of many queues)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.apps import apps
@@ -161,6 +161,7 @@ class Figure:
     count: int | None = None
     hint: str = ""
     tone: str = ""
+    group: str = ""
 
 
 @dataclass
@@ -262,6 +263,8 @@ def _coverage_figure(user) -> Figure | None:
         "total": figures.total,
         "target": target(),
     }
+    if figures.computed_at is not None:  # the stored coverage rows' as-of time
+        hint += " · " + _("截至%(at)s") % {"at": timezone.localtime(figures.computed_at).strftime("%m-%d %H:%M")}
     return Figure("coverage", _("专业覆盖率"), value, url, count=figures.covered, hint=hint, tone=tone)
 
 
@@ -355,7 +358,8 @@ def commission_dashboard(user) -> Dashboard:
 
 
 def centre_dashboard(user) -> Dashboard:
-    """市职鉴中心: its queues."""
+    """市职鉴中心: its queues, by part of the work."""
+    filings, batches, certificates, oversight = _("机构备案"), _("评价计划与结果"), _("证书"), _("监管")
     figures = [
         counted("evaluations", _("技术评估中的备案申请"), "applications", {"status": "under_evaluation"}, tone=WAITING),
         counted("to_confirm", _("待报部备案并出具回执"), "applications", {"status": "consented"}, tone=WAITING),
@@ -369,7 +373,21 @@ def centre_dashboard(user) -> Dashboard:
         _complaints_figure(user),
         _cases_figure(user),
     ]
-    return Dashboard(Role.CENTRE_REVIEWER, _("市职鉴中心：待办队列"), resolve(user, figures))
+    groups = {
+        "evaluations": filings,
+        "to_confirm": filings,
+        "plans_to_review": batches,
+        "results_to_review": batches,
+        "results_due": batches,
+        "results_overdue": batches,
+        "reports_to_receive": certificates,
+        "unreported": certificates,
+        "requests": certificates,
+        "complaints": oversight,
+        "cases": oversight,
+    }
+    shown = [replace(f, group=groups.get(f.key, "")) for f in resolve(user, figures)]
+    return Dashboard(Role.CENTRE_REVIEWER, _("市职鉴中心：待办队列"), shown)
 
 
 def district_dashboard(user) -> Dashboard:

@@ -16,7 +16,9 @@ urlpatterns: list = []
 def _panel(build: Callable, order: int) -> Callable:
     def builder(user) -> HomePanel:
         dashboard = build(user)
-        figures = [HomeFigure(f.label, f.value, f.url, hint=f.hint, tone=f.tone) for f in dashboard.figures]
+        figures = [
+            HomeFigure(f.label, f.value, f.url, hint=f.hint, tone=f.tone, group=f.group) for f in dashboard.figures
+        ]
         return HomePanel(dashboard.title, figures=figures, note=dashboard.note, order=order)
 
     return builder
