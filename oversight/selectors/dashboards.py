@@ -12,16 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.apps import apps
-from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from portal.access import is_citywide
@@ -298,12 +296,6 @@ def _complaints_figure(user) -> Figure | None:
 STATISTICS_KEYS = ("occupations", "candidates", "pass_rate")
 
 
-# The stored statistics change once a day (Celery beat): their figures are kept a few minutes per
-# language, so that the dashboard does not decode the whole stored summary on every visit. Live
-# figures (no stored summary yet) are never kept.
-CITY_CACHE_SECONDS = 300
-
-
 def _city_figures(user) -> list[Figure]:
     try:
         from oversight.selectors.statistics import city_overview
@@ -312,10 +304,6 @@ def _city_figures(user) -> list[Figure]:
     stats = _url("oversight:statistics")
     if stats is None or not is_citywide(user):
         return []
-    key = f"oversight:dashboards:city_statistics:{get_language()}"
-    kept = cache.get(key)
-    if kept is not None:
-        return [Figure(**row) for row in kept]
     overview = city_overview(user)
     rows = {row["key"]: row for row in overview.figures}
     out = []
@@ -326,8 +314,6 @@ def _city_figures(user) -> list[Figure]:
         url = row["url"] if name != "occupations" else stats  # the directory lists institutions, not rows
         count = row["value"] if isinstance(row["value"], int) else None
         out.append(Figure(name, str(row["label"]), str(row["value"]), url or stats, count=count, hint=str(row["hint"])))
-    if overview.get("as_of") is not None:
-        cache.set(key, [asdict(f) for f in out], CITY_CACHE_SECONDS)
     return out
 
 
