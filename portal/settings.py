@@ -272,7 +272,8 @@ CELERY_BEAT_SCHEDULE = {
     "coverage-refresh": {"task": "oversight.tasks.refresh_coverage_daily", "schedule": crontab(hour=1, minute=40)},
     # Certificates, pass rates and the city overview (oversight/services/statistics.py), with their as-of time.
     "statistics-refresh": {"task": "oversight.tasks.refresh_statistics", "schedule": crontab(hour=2, minute=10)},
-    # Public verification lookups queued in Redis, moved into the log table in bulk (certificates/services/verification.py).
+    # Public verification lookups queued in Redis, moved into the log table in bulk
+    # (certificates/services/verification.py).
     "verification-log-flush": {"task": "certificates.tasks.flush_verification_log", "schedule": timedelta(seconds=10)},
 }
 
@@ -333,7 +334,8 @@ PORTAL_VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_VERIFY_UPLOAD_MAX_BY
 # status lookups by number and contact (django-ratelimit, on the cache above).
 PORTAL_COMPLAINT_RATE = os.environ.get("PORTAL_COMPLAINT_RATE", "20/h")
 PORTAL_COMPLAINT_LOOKUP_RATE = os.environ.get("PORTAL_COMPLAINT_LOOKUP_RATE", "30/h")
-# Notice 一(二): by the end of the 14th five-year plan, this share (%) of majors with graduating-year students is covered.
+# Notice 一(二): by the end of the 14th five-year plan, this share (%) of majors with
+# graduating-year students is covered.
 PORTAL_COVERAGE_TARGET = int(os.environ.get("PORTAL_COVERAGE_TARGET", "80"))
 # The employers' JSON API (read-only, no login, no session) and its OpenAPI schema at /api/schema/.
 REST_FRAMEWORK = {

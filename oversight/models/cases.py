@@ -46,7 +46,12 @@ class ViolationCase(models.Model):
     subject_kind = models.CharField(_("当事人类型"), max_length=20, choices=SubjectKind.choices)
     # The subject: one of these, by kind. A candidate case keeps the ID number and name as they were.
     candidate = models.ForeignKey(
-        "assessments.Candidate", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("考生")
+        "assessments.Candidate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("考生"),
     )
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -154,11 +159,15 @@ class Sanction(models.Model):
 
     case = models.ForeignKey(ViolationCase, on_delete=models.PROTECT, related_name="sanctions")
     kind = models.CharField(_("处理措施"), max_length=30, choices=SanctionKind.choices)
-    candidate = models.ForeignKey("assessments.Candidate", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    candidate = models.ForeignKey(
+        "assessments.Candidate", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     certificate = models.ForeignKey(
         "certificates.Certificate", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    barring = models.ForeignKey("assessments.Barring", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    barring = models.ForeignKey(
+        "assessments.Barring", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     institution = models.ForeignKey(
         "institutions.Institution", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -201,11 +210,18 @@ class Complaint(models.Model):
     name = models.CharField(_("姓名"), max_length=60, blank=True)
     contact = models.CharField(_("联系方式"), max_length=100)
     institution = models.ForeignKey(
-        "institutions.Institution", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("评价机构")
+        "institutions.Institution",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("评价机构"),
     )
     about = models.CharField(_("涉及批次或事项"), max_length=200, blank=True)
     body = models.TextField(_("反映内容"))
-    status = models.CharField(_("状态"), max_length=20, choices=ComplaintStatus.choices, default=ComplaintStatus.RECEIVED)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ComplaintStatus.choices, default=ComplaintStatus.RECEIVED
+    )
     answer = models.TextField(_("答复"), blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

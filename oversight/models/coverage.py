@@ -33,7 +33,12 @@ class ExternalEvaluation(models.Model):
     )
     provider = models.CharField(_("评价组织或赛事名称"), max_length=200)
     occupation = models.ForeignKey(
-        "portal.Occupation", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("职业（工种）")
+        "portal.Occupation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("职业（工种）"),
     )
     note = models.TextField(_("说明"), blank=True)
     evidence = models.FileField(_("证明材料"), upload_to="coverage/%Y/%m/")
