@@ -201,8 +201,30 @@ def _found(row: dict) -> Found:
     )
 
 
+def _queryset(**lookup):
+    return Certificate.objects.filter(**lookup).order_by("-issued_on", "-pk").values(*FIELDS)
+
+
+# The public lookups (by token, number, ID number) run the SQL the ORM writes for ``_queryset``,
+# compiled once per column: on PostgreSQL the driver already returns the values ``.values()``
+# would (dates, aware datetimes, ints, text), and compiling the query cost ten times its
+# execution (0.40 ms of CPU against 0.04 ms at a million certificates). Elsewhere: the ORM.
+_SQL: dict[str, str] = {}
+
+
 def _rows(**lookup) -> list[dict]:
-    return list(Certificate.objects.filter(**lookup).order_by("-issued_on", "-pk").values(*FIELDS))
+    (column, value), *more = lookup.items()
+    if connection.vendor != "postgresql" or more or column not in {"token", "number", "id_number"}:
+        return list(_queryset(**lookup))
+    sql = _SQL.get(column)
+    if sql is None:
+        sql, params = _queryset(**{column: "lookup-value"}).query.sql_with_params()
+        if list(params) != ["lookup-value"]:
+            return list(_queryset(**lookup))
+        _SQL[column] = sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        return [dict(zip(FIELDS, row, strict=True)) for row in cursor.fetchall()]
 
 
 def by_number(number: str, name: str) -> Answer:

@@ -7,16 +7,21 @@ the rate limit and the log are in ``certificates.services.verification``.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import datetime as dt
+import re
 
 from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import urlencode
 from django.template.loader import render_to_string
 from django.urls import path
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -105,13 +110,71 @@ def _plain_anonymous(request: HttpRequest) -> bool:
     )
 
 
+# The answer itself: rendered once per language and shape (status; which optional fields are
+# empty) with marker values, then the certificate's own values are set in, escaped as the template
+# escapes them. An answer with several certificates is rendered in full.
+RESULT_BODY = "certificates/verify/_result.html"
+_TEXT_FIELDS = (
+    "name",
+    "masked_id_number",
+    "occupation",
+    "work_type",
+    "level_label",
+    "institution",
+    "revoked_reason",
+    "superseded_by",
+)
+_DAY_MARK = dt.date(2999, 12, 30)
+_MOMENT_MARK = dt.datetime(2999, 12, 30, 10, 58, tzinfo=dt.UTC)
+_bodies: dict[tuple, str] = {}
+_MARK = re.compile("\x02([a-z_]+)\x02")
+
+
+def _day(value) -> str:
+    return date_filter(value, "Y-m-d")
+
+
+def _moment(value) -> str:
+    return date_filter(template_localtime(value), "Y-m-d H:i")
+
+
+def _answer_html(answer, context: dict) -> str:
+    found = answer.certificates
+    if len(found) > 1:
+        return render_to_string(RESULT_BODY, context)
+    c = found[0] if found else None
+    shape = (
+        get_language(),
+        c.status if c else None,
+        *((bool(getattr(c, f)) for f in _TEXT_FIELDS) if c else ()),
+        c.revoked_at is not None if c else None,
+    )
+    body = _bodies.get(shape)
+    if body is None:
+        marked = answer
+        if c is not None:
+            marks = {f: f"\x02{f}\x02" if getattr(c, f) else "" for f in _TEXT_FIELDS}
+            moment = _MOMENT_MARK if c.revoked_at is not None else None
+            marked = type(answer)((dataclasses.replace(c, issued_on=_DAY_MARK, revoked_at=moment, **marks),))
+        body = render_to_string(RESULT_BODY, {**context, "answer": marked})
+        if not settings.DEBUG:
+            _bodies[shape] = body
+    if c is None:
+        return body
+    # Dates before values (a value may hold any text); the moment before the day it begins with.
+    if c.revoked_at is not None:
+        body = body.replace(_moment(_MOMENT_MARK), _moment(c.revoked_at))
+    body = body.replace(_day(_DAY_MARK), _day(c.issued_on))
+    return _MARK.sub(lambda m: escape(getattr(c, m.group(1))), body)  # one pass: no value is re-read
+
+
 def _result(request: HttpRequest, answer, *, asked_by: str) -> HttpResponse:
     context = {"answer": answer, "asked_by": asked_by}
     if not _plain_anonymous(request):
         return render(request, RESULT, context)
     before, after, marked_path = _shell(request)
     before = before.replace(marked_path, escape(urlencode(request.get_full_path())))
-    return HttpResponse(before + render_to_string("certificates/verify/_result.html", context) + after)
+    return HttpResponse(before + _answer_html(answer, context) + after)
 
 
 @public

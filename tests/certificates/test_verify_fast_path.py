@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 from redis.exceptions import RedisError
 
-from certificates.models import VerificationLog
+from certificates.models import Certificate, VerificationLog
 from certificates.services import verification
 from certificates.views import verify as verify_views
 from tests.certificates.test_verify_builders import issued, revoke, supersede
@@ -51,7 +51,8 @@ def _full(client_get):
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_rule_the_shell_page_is_byte_for_byte_the_full_page(language):
     valid, other = issued(2)
-    revoked = revoke(other, reason="考生提供的身份信息不实")
+    revoked = revoke(other, reason="考生<b>身份</b> & 信息不实 2999-12-30 \x02name\x02")
+    Certificate.objects.filter(pk=valid.pk).update(work_type="维修电工 <i>&")
     old = issued(1)[0]
     supersede(old, name="李小红")
     cases = [
@@ -62,6 +63,11 @@ def test_rule_the_shell_page_is_byte_for_byte_the_full_page(language):
         lambda cl: cl.post(
             PAGE,
             {"by": "number", "number-number": valid.number, "number-name": valid.name},
+            HTTP_ACCEPT_LANGUAGE=language,
+        ),
+        lambda cl: cl.post(
+            PAGE,
+            {"by": "number", "number-number": revoked.number, "number-name": revoked.name},
             HTTP_ACCEPT_LANGUAGE=language,
         ),
         lambda cl: cl.post(
