@@ -595,8 +595,10 @@ urlpatterns = [
 
 def _home_panel(user):
     from portal.home import HomeItem, HomePanel
+    from portal.models import Role
 
-    if not user.is_authenticated:
+    # The centre's and the district bureaus' dashboards carry this figure as a tile already.
+    if not user.is_authenticated or user.has_role(Role.CENTRE_REVIEWER, Role.DISTRICT_HR_OFFICER):
         return None
     count = selectors.open_case_count(user)
     if not count:

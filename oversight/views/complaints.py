@@ -380,28 +380,14 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-# --- Home panel and menu ------------------------------------------------------------------------
-
-
-def home_panel(user):
-    from portal.home import HomeItem, HomePanel
-    from portal.models import Role
-
-    if not (user.is_authenticated and user.has_role(Role.CENTRE_REVIEWER)):
-        return None
-    n = selectors.pending_complaint_count(user)
-    url = reverse("oversight:complaint_list") + "?status=" + ComplaintStatus.RECEIVED
-    items = [HomeItem(_("待处理的投诉举报"), url, badge=str(n))] if n else []
-    return HomePanel(_("投诉举报"), items, empty_text=_("没有待处理的投诉举报。"), order=60)
+# --- Menu ------------------------------------------------------------------------------------------
 
 
 def ready() -> None:
-    """Called once from OversightConfig.ready(): the menu entry and the centre's home panel."""
-    from portal.home import register_home_panel
+    """Called once from OversightConfig.ready(): the menu entry (the centre's dashboard counts the queue)."""
     from portal.navigation import register_menu
 
     register_menu(gettext_lazy("投诉举报"), "oversight:complaint_list", selectors.READER_ROLES)
-    register_home_panel(home_panel)
 
 
 urlpatterns = [
