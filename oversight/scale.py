@@ -11,6 +11,8 @@ and statistics summaries computed as beat computes them.
   schools, with the mismatches reconciliation looks for (a name or major differing in one row in
   a hundred; students missing from it; people in it the schools never registered).
 - Audit: one entry per certificate issued, as the issuing service's history record would leave.
+- Coverage through other channels: two majors a school a year evaluated by a social evaluation
+  organisation, an employer or a competition.
 
 Numbers come from the shared counters (``portal.numbering.next_number``), so later cases and
 complaints continue the sequences.
@@ -35,7 +37,9 @@ from oversight.models import (
     ComplainantKind,
     Complaint,
     ComplaintStatus,
+    CoverageChannel,
     DecidingBody,
+    ExternalEvaluation,
     RosterEntry,
     RosterImport,
     Sanction,
@@ -76,6 +80,7 @@ def build(ctx: ScaleContext) -> None:
     _complaints(ctx, plan_info, centre)
     _roster(ctx)
     _audit(ctx)
+    _external_evaluations(ctx)
     _summaries(ctx)
 
 
@@ -375,6 +380,44 @@ def _audit(ctx) -> None:
             [content_type.pk, reason, ids[0], ids[1]],
         )
         ctx.note("audit entries", cursor.rowcount)
+
+
+def _external_evaluations(ctx) -> None:
+    """Majors covered through another channel: two majors a school a year (a social evaluation
+    organisation, an employer or a competition, with the name of its evidence file)."""
+    schools = ctx.built.get("schools") or []
+    majors_by_school = ctx.built["majors_by_school"]
+    first_year, current = ctx.built["decade"]
+    commission = ctx.actor(Role.COMMISSION_OFFICER)
+    channels = (
+        (CoverageChannel.SOCIAL_ORG, "上海市职业技能培训评价组织（社会培训评价组织）"),
+        (CoverageChannel.EMPLOYER, "上海电气集团股份有限公司（用人单位自主评价）"),
+        (CoverageChannel.COMPETITION, "上海市职业技能大赛"),
+    )
+    rows = []
+    for i, school in enumerate(schools):
+        majors = majors_by_school[school.pk]
+        for year in range(first_year, current + 1):
+            for k in (0, 1):
+                major = majors[-1 - ((i + year + k * 5) % max(1, len(majors) // 2))]
+                channel, provider = channels[(i + year + k) % len(channels)]
+                rows.append(
+                    ExternalEvaluation(
+                        school=school,
+                        major=major,
+                        school_year=year,
+                        channel=channel,
+                        provider=provider,
+                        note="测量数据",
+                        evidence=f"coverage/{year}/scale-{ctx.batch}-{school.pk}-{k}.pdf",
+                        evidence_name="评价证明.pdf",
+                        evidence_type="application/pdf",
+                        evidence_size=120_000,
+                        recorded_by=commission,
+                    )
+                )
+    ExternalEvaluation.objects.bulk_create(rows, batch_size=2000)
+    ctx.note("external evaluations", len(rows))
 
 
 def _summaries(ctx) -> None:

@@ -17,7 +17,7 @@ from assessments.models import BatchStaff, Candidate, EvaluationPlan, Outcome, P
 from certificates.models import Certificate, CertificateStatus
 from certificates.services.issuance import issue_one
 from certificates.services.numbering import counter_key, is_well_formed
-from oversight.models import Sanction, SanctionKind, ViolationCase
+from oversight.models import ExternalEvaluation, MajorCoverage, Sanction, SanctionKind, ViolationCase
 from portal.numbering import peek_number
 from schools.models import Student, academic_year_of
 
@@ -95,3 +95,5 @@ def test_the_decade_has_batches_staff_results_and_cases(decade):
     )
     assert sanctioned and sanctioned <= set(revoked.values_list("pk", flat=True))  # a sanction revoked each
     assert ViolationCase.objects.exists()
+    assert ExternalEvaluation.objects.filter(school_year=current).count() == 2 * 2  # two schools, two majors
+    assert MajorCoverage.objects.filter(school_year=current).exists()
