@@ -86,7 +86,11 @@ class Certificate(models.Model):
             ),
             models.CheckConstraint(condition=Q(level__gte=1, level__lte=5), name="certificate_level_is_a_level"),
         ]
-        indexes = [models.Index(fields=["institution", "issued_on"], name="certificate_institution_idx")]
+        indexes = [
+            models.Index(fields=["institution", "issued_on"], name="certificate_institution_idx"),
+            # The centre's list, newest first: an index scan instead of sorting a million rows.
+            models.Index(fields=["-issued_on", "number"], name="certificate_listing_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
