@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/oversight_pages.py --demo portal_scale_demo --city portal_scale
     .venv/bin/python bench/oversight_pages.py --city portal_scale --seconds 3 --only 首页
+    .venv/bin/python bench/oversight_pages.py --demo … --city … --code /tmp/head   # the committed tree only
 
 Measures two existing databases as they are (nothing is created or seeded here): one after
 ``seed_demo`` (demo size) and one after ``seed_demo`` + ``seed_scale`` (a decade of the city).
@@ -95,7 +96,7 @@ def measure(args, database: str, label: str) -> dict:
     roles = sorted({role for _l, _p, role in PAGES})
     out = subprocess.run(
         [web.PYTHON, "-c", LOGINS_SNIPPET % (roles,)],
-        cwd=ROOT,
+        cwd=args.code,
         env=web.env(args),
         check=True,
         capture_output=True,
@@ -107,7 +108,7 @@ def measure(args, database: str, label: str) -> dict:
         chosen = [row for row in chosen if any(word in row[0] for word in args.only)]
     out = subprocess.run(
         [web.PYTHON, "-c", QUERIES_SNIPPET % (chosen,)],
-        cwd=ROOT,
+        cwd=args.code,
         env=web.env(args),
         check=True,
         capture_output=True,
@@ -139,8 +140,8 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=20000)
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--code", type=Path, default=ROOT, help="serve this copy of the portal (e.g. git archive HEAD)")
     args = parser.parse_args()
-    args.code = ROOT
     var_dir = tempfile.mkdtemp(prefix="portal-bench-oversight-")
     base_env = web.env
     web.env = lambda a: {**base_env(a), "PORTAL_VAR_DIR": var_dir}
@@ -162,6 +163,7 @@ def main() -> None:
                 "clients": args.clients,
                 "seconds_per_page": args.seconds,
                 "databases": {"demo": args.demo, "city": args.city},
+                "code": str(args.code),
                 "rounds": web.strip(rounds),
             },
             ensure_ascii=False,
