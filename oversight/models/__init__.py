@@ -23,7 +23,7 @@ from .cases import (
 )
 from .coverage import CoverageChannel, ExternalEvaluation, MajorCoverage, UncoveredReason
 from .roster import RosterEntry, RosterImport
-from .summaries import Summary
+from .summaries import SubsidyHolder, Summary
 
 __all__ = [
     "AuditEntry",
@@ -44,6 +44,7 @@ __all__ = [
     "Sanction",
     "SanctionKind",
     "SubjectKind",
+    "SubsidyHolder",
     "Summary",
     "UncoveredReason",
     "ViolationCase",

@@ -19,8 +19,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import ExtractYear
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractYear, TruncDate
 from django.utils import timezone
 
 from portal.access import is_citywide
@@ -53,6 +53,8 @@ STATISTICS_ROLES = frozenset(
     }
 )
 REFRESH_ROLES = frozenset({Role.CENTRE_REVIEWER, Role.SYSTEM_ADMIN})
+# Batch duties, in the order the workload columns show them (assessments.models.Duty values).
+DUTY_KEYS = ("examiner", "invigilator", "internal_supervisor")
 
 
 # --- Scope ------------------------------------------------------------------------------------------
@@ -590,6 +592,119 @@ def subsidy_holders(*, user, school_year: int, filters: Filters | None = None) -
     )
 
 
+# The subsidy list materialised by the statistics refresh (``SubsidyHolder``); the ``Summary`` row of
+# this name (scope "") carries its as-of time and the school years it holds.
+SUBSIDY = "subsidy_holders"
+
+
+def subsidy_years(current: int) -> range:
+    """The graduating school years a reader may choose (and the refresh materialises)."""
+    return range(current - 5, current + 2)
+
+
+def subsidy_source(years: range) -> QuerySet:
+    """The rows of ``SubsidyHolder`` for ``years``, computed from the certificates (the refresh
+    inserts them with one INSERT … SELECT), in the column order of ``SUBSIDY_COLUMNS``."""
+    from certificates.models import Certificate, CertificateStatus
+
+    start, end = school_year_bounds(years[0])[0], school_year_bounds(years[-1])[1]
+    graduation = "candidate__student__expected_graduation"
+    year = ExtractYear(graduation)
+    return (
+        Certificate.objects.filter(
+            status=CertificateStatus.VALID, **{f"{graduation}__gte": start, f"{graduation}__lte": end}
+        )
+        .annotate(
+            sy_=Case(When(**{f"{graduation}__month__gte": 9}, then=year), default=year - 1, output_field=IntegerField()),
+            dc_=F("institution__school__organisation__district__code"),
+            sc_=F("institution__school_id"),
+            sn_=F("candidate__student__student_number"),
+        )
+        .values_list("pk", "sy_", "dc_", "sc_", "occupation_id", "level", "sn_", "number")
+        .order_by()
+    )
+
+
+SUBSIDY_COLUMNS = (
+    "certificate_id",
+    "school_year",
+    "district_code",
+    "school_id",
+    "occupation_id",
+    "level",
+    "student_number",
+    "number",
+)
+
+
+SUBSIDY_RELATED = ("candidate__student__major", "institution__school__organisation__district")
+
+
+@dataclass
+class SubsidyList:
+    """The reader's subsidy list: ``ids`` (certificate ids in the list's order, to count and to page
+    through) and ``rows`` (the same list, certificates or stored rows, for an export), read from the
+    stored list (``as_of`` its time) or joined live (``as_of`` None)."""
+
+    ids: QuerySet
+    rows: QuerySet
+    as_of: dt.datetime | None
+
+    @property
+    def stored(self) -> bool:
+        return self.as_of is not None
+
+    def certificates(self, ids) -> list:
+        """The certificates of a page of ``ids``, in order (one query): a deep page walks the index
+        of ids only, and joins the students and schools of its own rows."""
+        from certificates.models import Certificate
+
+        ids = list(ids)
+        found = Certificate.objects.select_related(*SUBSIDY_RELATED).in_bulk(ids) if ids else {}
+        return [found[pk] for pk in ids if pk in found]
+
+    def iterate(self, chunk_size: int = 2000):
+        for row in self.rows.iterator(chunk_size=chunk_size):
+            yield row.certificate if self.stored else row
+
+
+def subsidy_list(*, user, school_year: int, filters: Filters | None = None) -> SubsidyList:
+    """The subsidy-eligible holders of ``school_year`` in the reader's scope: read from the list the
+    statistics refresh stored (one query for its as-of time, then an index range for the count and
+    for a page), or, for a year it does not hold or before any refresh, joined live
+    (``subsidy_holders``). Same rows, same order, same scope, same number of queries."""
+    from oversight.models import SubsidyHolder, Summary
+
+    marker = Summary.objects.filter(name=SUBSIDY, scope="").values("computed_at", "data").first()
+    held = marker and marker["data"].get("first", 0) <= school_year <= marker["data"].get("last", -1)
+    if not held:
+        live = subsidy_holders(user=user, school_year=school_year, filters=filters)
+        return SubsidyList(live.values_list("pk", flat=True), live, None)
+    scope = scope_of(user)
+    if scope.key is None:
+        q = Q(pk__in=[])
+    elif scope.district:
+        q = Q(district_code=scope.district)
+    elif scope.school is not None:
+        q = Q(school_id=scope.school)
+    else:
+        q = Q()
+    f = filters or Filters()
+    if f.district:
+        q &= Q(district_code=f.district)
+    if f.school:
+        q &= Q(school_id=f.school)
+    if f.occupation:
+        q &= Q(occupation_id=f.occupation)
+    if f.level:
+        q &= Q(level=f.level)
+    stored = SubsidyHolder.objects.filter(q, school_year=school_year).order_by(
+        "district_code", "school_id", "student_number", "number"
+    )
+    rows = stored.select_related(*(f"certificate__{path}" for path in SUBSIDY_RELATED))
+    return SubsidyList(stored.values_list("certificate_id", flat=True), rows, marker["computed_at"])
+
+
 def may_export_full_ids(user) -> bool:
     return user.is_authenticated and (user.is_superuser or user.has_role(*FULL_ID_ROLES))
 
@@ -642,18 +757,17 @@ def workload_scope(user) -> Q:
     return scope
 
 
-def _days(start: dt.datetime, end: dt.datetime) -> set[dt.date]:
-    first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
-    return {first + dt.timedelta(days=i) for i in range((last - first).days + 1)}
-
-
 def workload(
     *, user, year: int, organisation_id: int | None = None
 ) -> tuple[list[PersonWorkload], list[SchoolWorkload]]:
     """Each person's evaluation duties in batches held in ``year`` (accepted plans that have started):
     per duty the batches, the days (calendar days the batches covered; a day counts once per duty)
     and the candidates (a room duty: the room's candidates; an internal supervisor: the batch's).
-    Two queries whatever the number of people."""
+
+    Two queries whatever the number of people, both aggregated in the database: one row per person
+    (GROUP BY person, a conditional count of batches and sum of candidates per duty; a batch's
+    candidates by a correlated subquery), and the distinct local (first day, last day) spans of each
+    person's duties, whose calendar days are counted here (a day counts once per duty)."""
     from assessments.models import BatchStaff, Candidate, PlanStatus
 
     start = timezone.make_aware(dt.datetime(year, 1, 1))
@@ -667,63 +781,69 @@ def workload(
     )
     if organisation_id:
         qs = qs.filter(person__organisation_id=organisation_id)
-    rows = list(
+    # A room duty counts its room's candidates (every room duty has a room); an internal supervisor
+    # the whole batch's, counted by a correlated subquery on the (plan, student) index.
+    batch_candidates = Subquery(
+        Candidate.objects.filter(plan_id=OuterRef("plan_id"))
+        .order_by()
+        .values("plan_id")
+        .annotate(n=Count("plan_id"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+    per_duty = {}
+    for duty in DUTY_KEYS:
+        if duty == "internal_supervisor":
+            candidates = Coalesce("room__candidates_expected", batch_candidates, Value(0), output_field=IntegerField())
+        else:
+            candidates = Coalesce("room__candidates_expected", Value(0), output_field=IntegerField())
+        per_duty[f"b_{duty}"] = Count("plan_id", distinct=True, filter=Q(duty=duty))
+        per_duty[f"c_{duty}"] = Sum(candidates, filter=Q(duty=duty))
+    rows = (
         qs.values(
             "person_id",
             "person__full_name",
             "person__username",
             "person__organisation_id",
             "person__organisation__name",
-            "duty",
-            "plan_id",
-            "plan__starts_at",
-            "plan__ends_at",
-            "room__candidates_expected",
-        ).order_by()
-    )
-    plan_ids = {r["plan_id"] for r in rows if r["room__candidates_expected"] is None}
-    per_plan = (
-        dict(
-            Candidate.objects.filter(plan_id__in=plan_ids)
-            .values("plan_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-            .values_list("plan_id", "n")
         )
-        if plan_ids
-        else {}
+        .annotate(b_total=Count("plan_id", distinct=True), **per_duty)
+        .order_by()
+    )
+    spans = (
+        qs.values_list("person_id", "duty", TruncDate("plan__starts_at"), TruncDate("plan__ends_at"))
+        .distinct()
+        .order_by()
     )
     people: dict[int, PersonWorkload] = {}
-    plans: dict[tuple[int, str], set[int]] = defaultdict(set)
-    days: dict[tuple[int, str], set[dt.date]] = defaultdict(set)
-    all_plans: dict[int, set[int]] = defaultdict(set)
-    all_days: dict[int, set[dt.date]] = defaultdict(set)
     for r in rows:
-        pid, duty = r["person_id"], r["duty"]
-        p = people.get(pid)
-        if p is None:
-            p = people[pid] = PersonWorkload(
-                pid,
-                r["person__full_name"] or r["person__username"],
-                r["person__username"],
-                r["person__organisation_id"],
-                r["person__organisation__name"] or "—",
-            )
-        d = p.duties.setdefault(duty, DutyFigures())
-        n = r["room__candidates_expected"]
-        n = per_plan.get(r["plan_id"], 0) if n is None else n
-        d.candidates += n
-        p.total.candidates += n
-        plans[(pid, duty)].add(r["plan_id"])
-        all_plans[pid].add(r["plan_id"])
-        covered = _days(r["plan__starts_at"], r["plan__ends_at"])
+        pid = r["person_id"]
+        p = people[pid] = PersonWorkload(
+            pid,
+            r["person__full_name"] or r["person__username"],
+            r["person__username"],
+            r["person__organisation_id"],
+            r["person__organisation__name"] or "—",
+        )
+        for duty in DUTY_KEYS:
+            if r[f"b_{duty}"]:
+                p.duties[duty] = DutyFigures(r[f"b_{duty}"], 0, r[f"c_{duty}"] or 0)
+                p.total.candidates += r[f"c_{duty}"] or 0
+        p.total.batches = r["b_total"]
+    days: dict[tuple[int, str], set[int]] = defaultdict(set)
+    all_days: dict[int, set[int]] = defaultdict(set)
+    for pid, duty, first, last in spans:
+        if pid not in people:
+            continue
+        a = first.toordinal()
+        covered = {a} if last == first else set(range(a, last.toordinal() + 1))
         days[(pid, duty)] |= covered
         all_days[pid] |= covered
-    for (pid, duty), ids in plans.items():
-        people[pid].duties[duty].batches = len(ids)
-        people[pid].duties[duty].days = len(days[(pid, duty)])
+    for (pid, duty), covered in days.items():
+        f = people[pid].duties.get(duty)
+        if f is not None:
+            f.days = len(covered)
     for pid, p in people.items():
-        p.total.batches = len(all_plans[pid])
         p.total.days = len(all_days[pid])
     persons = sorted(people.values(), key=lambda p: (p.organisation, p.name, p.person_id))
     schools: dict[int | None, SchoolWorkload] = {}

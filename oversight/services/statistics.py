@@ -6,15 +6,19 @@ scope (name ``certificates_by``; scope "" = the city, "district:<code>", "school
 the grouped tables the pages show and the city overview's counts, so a page reads one row. Run by
 Celery beat (``oversight.tasks.refresh_statistics``) and by the centre on demand. Running it twice
 only moves the as-of time.
+
+``subsidy_refresh`` (run by ``figures_refresh``) stores the subsidy list of the school years a reader
+may choose (``SubsidyHolder``, one INSERT … SELECT) with its as-of time (``Summary`` name
+``subsidy_holders``), so a page of a year of the city reads an index.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from oversight.models import Summary
+from oversight.models import SubsidyHolder, Summary
 from oversight.selectors import statistics as selectors
 
 
@@ -23,6 +27,7 @@ def figures_refresh(*, actor=None) -> Summary:
     city's row. ``actor`` (when a person asks) must be the centre."""
     if actor is not None and not (actor.is_superuser or actor.has_role(*selectors.REFRESH_ROLES)):
         raise PermissionDenied
+    subsidy_refresh()
     payloads = selectors.summarise(selectors.compute_figures())
     payloads.setdefault(
         "", selectors.summarise({"certificates": [], "results": [], "schools": [], "labels": {}}, only="")[""]
@@ -39,3 +44,26 @@ def figures_refresh(*, actor=None) -> Summary:
             batch_size=500,
         )
     return Summary.objects.get(name=selectors.FIGURES, scope="")
+
+
+def subsidy_refresh() -> Summary:
+    """Replace the stored subsidy list by the valid certificates of students graduating in the school
+    years a reader may choose, in one transaction (readers see the old list until it commits)."""
+    from schools.models import academic_year_of
+
+    years = selectors.subsidy_years(academic_year_of(timezone.localdate()))
+    sql, params = selectors.subsidy_source(years).query.sql_with_params()
+    table = connection.ops.quote_name(SubsidyHolder._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in selectors.SUBSIDY_COLUMNS)
+    now = timezone.now()
+    with transaction.atomic():
+        SubsidyHolder.objects.all().delete()
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({columns}) {sql}", params)
+            rows = cursor.rowcount
+        marker, _created = Summary.objects.update_or_create(
+            name=selectors.SUBSIDY,
+            scope="",
+            defaults={"data": {"first": years[0], "last": years[-1], "rows": rows}, "computed_at": now},
+        )
+    return marker

@@ -290,7 +290,7 @@ class SubsidyFilterForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, choices: dict, current: int, **kwargs):
         super().__init__(*args, **kwargs)
-        years = range(current - 5, current + 2)
+        years = selectors.subsidy_years(current)
         self.fields["school_year"].choices = [
             (str(y), _t("%(a)s–%(b)s学年") % {"a": y, "b": y + 1}) for y in reversed(years)
         ]
@@ -315,14 +315,15 @@ def _subsidy(request: HttpRequest):
     form = SubsidyFilterForm(data or None, choices=selectors.filter_choices(fig), current=current)
     _narrow(form, fig.scope)
     year, filters = form.values(current)
-    qs = selectors.subsidy_holders(user=request.user, school_year=year, filters=filters)
-    return fig, form, year, qs
+    holders = selectors.subsidy_list(user=request.user, school_year=year, filters=filters)
+    return fig, form, year, holders
 
 
 @roles_required(*ROLES)
 def subsidy(request: HttpRequest) -> HttpResponse:
-    fig, form, year, qs = _subsidy(request)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    fig, form, year, holders = _subsidy(request)
+    page = Paginator(holders.ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = holders.certificates(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -335,6 +336,7 @@ def subsidy(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "full_ids": selectors.may_export_full_ids(request.user),
             "scope_text": _scope_text(fig.scope, fig),
+            "as_of": holders.as_of,
         },
     )
 
@@ -358,7 +360,7 @@ SUBSIDY_COLUMNS = (
 
 @roles_required(*ROLES)
 def subsidy_export(request: HttpRequest) -> HttpResponse:
-    fig, form, year, qs = _subsidy(request)
+    fig, form, year, holders = _subsidy(request)
     full = selectors.may_export_full_ids(request.user)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("补贴申领名单")
@@ -367,7 +369,7 @@ def subsidy_export(request: HttpRequest) -> HttpResponse:
     ws.append([h for h, _w in SUBSIDY_COLUMNS])
     with translation.override("zh-hans"):
         n = 0
-        for c in qs.iterator(chunk_size=2000):
+        for c in holders.iterate(chunk_size=2000):
             student = c.candidate.student
             school = c.institution.school.organisation
             ws.append(
@@ -390,6 +392,12 @@ def subsidy_export(request: HttpRequest) -> HttpResponse:
             n += 1
         notes = wb.create_sheet("导出说明")
         _notes(notes, request, fig, None)
+        notes.append(
+            [
+                "名单时间",
+                timezone.localtime(holders.as_of).strftime("%Y-%m-%d %H:%M") if holders.as_of else "实时名单",
+            ]
+        )
         notes.append(["毕业学年", f"{year}–{year + 1}学年（{year}年9月1日至{year + 1}年8月31日毕业）"])
         notes.append(["条数", str(n)])
         notes.append(

@@ -172,6 +172,33 @@ def test_subsidy_holders_are_graduating_year_students_with_a_valid_certificate_m
     assert [c.pk for c in r.context["page"]] == [a.certificates[2].pk]
 
 
+def test_the_stored_subsidy_list_matches_the_live_one_in_every_scope_and_states_its_time(city):
+    a, b, _ = city
+    centre, bureau_a, bureau_b = _people(a, b)
+    readers = (centre, bureau_a, bureau_b, a.staff, b.staff)
+    page, export = reverse("oversight:statistics_subsidy"), reverse("oversight:statistics_subsidy_export")
+
+    def listed(user):
+        r = client_for(user).get(page)
+        return r, [c.pk for c in r.context["page"]], _sheet(client_for(user).get(export), "补贴申领名单")
+
+    live = {u.pk: listed(u) for u in readers}
+    assert live[centre.pk][0].context["as_of"] is None and "实时名单" in live[centre.pk][0].content.decode()
+    assert len(live[centre.pk][1]) == 3 and live[bureau_b.pk][1] == [b.certificates[0].pk]
+    figures_refresh()
+    marker = Summary.objects.get(name=selectors.SUBSIDY, scope="")
+    for u in readers:
+        r, pks, sheet = listed(u)
+        assert r.context["as_of"] == marker.computed_at
+        assert (pks, sheet) == live[u.pk][1:]
+    assert "名单统计时间" in r.content.decode()
+    # A certificate revoked after the refresh leaves the stored list at the next refresh.
+    Certificate.objects.filter(pk=a.certificates[1].pk).update(status=CertificateStatus.REVOKED)
+    assert a.certificates[1].pk in listed(centre)[1]
+    figures_refresh()
+    assert a.certificates[1].pk not in listed(centre)[1] and len(listed(centre)[1]) == 2
+
+
 def test_full_id_numbers_are_exported_only_to_the_roles_allowed(city):
     a, b, _ = city
     officer = factories.user(Role.COMMISSION_OFFICER)
