@@ -764,10 +764,11 @@ def workload(
     per duty the batches, the days (calendar days the batches covered; a day counts once per duty)
     and the candidates (a room duty: the room's candidates; an internal supervisor: the batch's).
 
-    Two queries whatever the number of people, both aggregated in the database: one row per person
-    (GROUP BY person, a conditional count of batches and sum of candidates per duty; a batch's
-    candidates by a correlated subquery), and the distinct local (first day, last day) spans of each
-    person's duties, whose calendar days are counted here (a day counts once per duty)."""
+    Three queries whatever the number of people, aggregated in the database: one row per person
+    (GROUP BY person, a conditional count of batches and sum of room candidates per duty); the
+    candidates of the batches each internal supervisor without a room oversees (a correlated count
+    per batch); and the distinct local (first day, last day) spans of each person's duties, whose
+    calendar days are counted here (a day counts once per duty, a batch may span days)."""
     from assessments.models import BatchStaff, Candidate, PlanStatus
 
     start = timezone.make_aware(dt.datetime(year, 1, 1))
@@ -793,12 +794,8 @@ def workload(
     )
     per_duty = {}
     for duty in DUTY_KEYS:
-        if duty == "internal_supervisor":
-            candidates = Coalesce("room__candidates_expected", batch_candidates, Value(0), output_field=IntegerField())
-        else:
-            candidates = Coalesce("room__candidates_expected", Value(0), output_field=IntegerField())
         per_duty[f"b_{duty}"] = Count("plan_id", distinct=True, filter=Q(duty=duty))
-        per_duty[f"c_{duty}"] = Sum(candidates, filter=Q(duty=duty))
+        per_duty[f"c_{duty}"] = Sum("room__candidates_expected", filter=Q(duty=duty))
     rows = (
         qs.values(
             "person_id",
@@ -809,6 +806,15 @@ def workload(
         )
         .annotate(b_total=Count("plan_id", distinct=True), **per_duty)
         .order_by()
+    )
+    # Supervisors without a room: their batches' candidates, in a query of their own (a correlated
+    # count per row, kept off the per-person query so that its plan stays cheap).
+    supervised = dict(
+        qs.filter(duty="internal_supervisor", room__isnull=True)
+        .values("person_id")
+        .annotate(n=Sum(batch_candidates))
+        .order_by()
+        .values_list("person_id", "n")
     )
     spans = (
         qs.values_list("person_id", "duty", TruncDate("plan__starts_at"), TruncDate("plan__ends_at"))
@@ -827,8 +833,9 @@ def workload(
         )
         for duty in DUTY_KEYS:
             if r[f"b_{duty}"]:
-                p.duties[duty] = DutyFigures(r[f"b_{duty}"], 0, r[f"c_{duty}"] or 0)
-                p.total.candidates += r[f"c_{duty}"] or 0
+                n = (r[f"c_{duty}"] or 0) + (supervised.get(pid) or 0 if duty == "internal_supervisor" else 0)
+                p.duties[duty] = DutyFigures(r[f"b_{duty}"], 0, n)
+                p.total.candidates += n
         p.total.batches = r["b_total"]
     days: dict[tuple[int, str], set[int]] = defaultdict(set)
     all_days: dict[int, set[int]] = defaultdict(set)
