@@ -19,6 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractYear, TruncDate
 from django.utils import timezone
@@ -757,6 +758,27 @@ def workload_scope(user) -> Q:
     return scope
 
 
+def _days_covered(spans: QuerySet) -> dict[tuple[int, str | None], int]:
+    """(person, duty) -> calendar days covered by the distinct (person, duty, first day, last day)
+    ``spans``, a day counted once; (person, None) -> the same over all their duties. On PostgreSQL
+    the rows are read from the cursor as they come (dates already), without the ORM's per-value
+    converters."""
+    if connection.vendor == "postgresql":
+        sql, params = spans.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    else:
+        rows = spans
+    days: dict[tuple[int, str | None], set[int]] = defaultdict(set)
+    for pid, duty, first, last in rows:
+        a = first.toordinal()
+        covered = range(a, last.toordinal() + 1)
+        days[(pid, duty)].update(covered)
+        days[(pid, None)].update(covered)
+    return {key: len(covered) for key, covered in days.items()}
+
+
 def workload(
     *, user, year: int, organisation_id: int | None = None
 ) -> tuple[list[PersonWorkload], list[SchoolWorkload]]:
@@ -837,21 +859,11 @@ def workload(
                 p.duties[duty] = DutyFigures(r[f"b_{duty}"], 0, n)
                 p.total.candidates += n
         p.total.batches = r["b_total"]
-    days: dict[tuple[int, str], set[int]] = defaultdict(set)
-    all_days: dict[int, set[int]] = defaultdict(set)
-    for pid, duty, first, last in spans:
-        if pid not in people:
-            continue
-        a = first.toordinal()
-        covered = {a} if last == first else set(range(a, last.toordinal() + 1))
-        days[(pid, duty)] |= covered
-        all_days[pid] |= covered
-    for (pid, duty), covered in days.items():
-        f = people[pid].duties.get(duty)
-        if f is not None:
-            f.days = len(covered)
-    for pid, p in people.items():
-        p.total.days = len(all_days[pid])
+    for (pid, duty), n in _days_covered(spans).items():
+        if pid in people:
+            f = people[pid].total if duty is None else people[pid].duties.get(duty)
+            if f is not None:
+                f.days = n
     persons = sorted(people.values(), key=lambda p: (p.organisation, p.name, p.person_id))
     schools: dict[int | None, SchoolWorkload] = {}
     for p in persons:
