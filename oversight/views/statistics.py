@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone, translation
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
@@ -481,12 +482,20 @@ def _cells(duties: dict, total) -> list[int]:
     return out + [total.batches, total.days, total.candidates]
 
 
+def _cells_html(cells: list[int]):
+    """The row's figure cells as one piece of markup: a city's table has some 2,000 of them, which
+    the template's loop would format one by one."""
+    return format_html_join("", '<td class="text-end">{}</td>', ((n,) for n in cells))
+
+
 def _person_cells(p) -> dict:
-    return {"p": p, "cells": _cells(p.duties, p.total)}
+    cells = _cells(p.duties, p.total)
+    return {"p": p, "cells": cells, "cells_html": _cells_html(cells)}
 
 
 def _school_cells(s) -> dict:
-    return {"s": s, "cells": _cells(s.duties, s.total)}
+    cells = _cells(s.duties, s.total)
+    return {"s": s, "cells": cells, "cells_html": _cells_html(cells)}
 
 
 @roles_required(*ROLES)
