@@ -90,6 +90,10 @@ class Certificate(models.Model):
             models.Index(fields=["institution", "issued_on"], name="certificate_institution_idx"),
             # The centre's list, newest first: an index scan instead of sorting a million rows.
             models.Index(fields=["-issued_on", "number"], name="certificate_listing_idx"),
+            # Certificates not yet reported to the centre (a few among a million): the overdue list.
+            models.Index(
+                fields=["issued_on", "number"], condition=Q(report__isnull=True), name="certificate_unreported_idx"
+            ),
         ]
 
     def __str__(self) -> str:
