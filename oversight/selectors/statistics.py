@@ -555,7 +555,7 @@ def city_overview(user) -> Overview:
     return Overview(**o, pass_rate=(o["passed"] / sat) if sat else None, as_of=fig.as_of)
 
 
-# --- Subsidy-eligible holders (live, paginated) -----------------------------------------------------
+# --- Subsidy-eligible holders (stored with the daily figures, or live; paginated) ---------------
 
 
 def school_year_bounds(year: int) -> tuple[dt.date, dt.date]:
