@@ -729,6 +729,7 @@ class PersonWorkload:
     organisation: str
     duties: dict[str, DutyFigures] = field(default_factory=dict)
     total: DutyFigures = field(default_factory=DutyFigures)
+    district_id: int | None = None  # of the person's organisation (a district bureau's scope)
 
 
 @dataclass
@@ -779,9 +780,18 @@ def _days_covered(spans: QuerySet) -> dict[tuple[int, str | None], int]:
     return {key: len(covered) for key, covered in days.items()}
 
 
-def workload(
-    *, user, year: int, organisation_id: int | None = None
-) -> tuple[list[PersonWorkload], list[SchoolWorkload]]:
+# The per-person workload of a year stored by the statistics refresh: ``Summary`` name ``WORKLOAD``,
+# scope "year:<year>", one list per person (``_workload_row``), the city's, narrowed here to the
+# reader's scope as ``workload_scope`` narrows the live query.
+WORKLOAD = "workload"
+
+
+def workload_years(current: int) -> range:
+    """The calendar years a reader may choose (and the refresh stores), newest last."""
+    return range(current - 5, current + 1)
+
+
+def workload_people(scope: Q, year: int, organisation_id: int | None = None) -> list[PersonWorkload]:
     """Each person's evaluation duties in batches held in ``year`` (accepted plans that have started):
     per duty the batches, the days (calendar days the batches covered; a day counts once per duty)
     and the candidates (a room duty: the room's candidates; an internal supervisor: the batch's).
@@ -797,7 +807,7 @@ def workload(
     end = timezone.make_aware(dt.datetime(year + 1, 1, 1))
     now = timezone.now()
     qs = BatchStaff.objects.filter(
-        workload_scope(user),
+        scope,
         plan__status__in=[PlanStatus.ACCEPTED, PlanStatus.AMENDING],
         plan__starts_at__gte=start,
         plan__starts_at__lt=min(end, now),
@@ -825,6 +835,7 @@ def workload(
             "person__username",
             "person__organisation_id",
             "person__organisation__name",
+            "person__organisation__district_id",
         )
         .annotate(b_total=Count("plan_id", distinct=True), **per_duty)
         .order_by()
@@ -852,6 +863,7 @@ def workload(
             r["person__username"],
             r["person__organisation_id"],
             r["person__organisation__name"] or "—",
+            district_id=r["person__organisation__district_id"],
         )
         for duty in DUTY_KEYS:
             if r[f"b_{duty}"]:
@@ -864,7 +876,55 @@ def workload(
             f = people[pid].total if duty is None else people[pid].duties.get(duty)
             if f is not None:
                 f.days = n
-    persons = sorted(people.values(), key=lambda p: (p.organisation, p.name, p.person_id))
+    return sorted(people.values(), key=lambda p: (p.organisation, p.name, p.person_id))
+
+
+def _figures_row(f: DutyFigures) -> list[int]:
+    return [f.batches, f.days, f.candidates]
+
+
+def workload_row(p: PersonWorkload) -> list:
+    """A person's stored row: ids, names, then [batches, days, candidates] per duty (None when the
+    person held no such duty) and in total."""
+    duties = [_figures_row(p.duties[d]) if d in p.duties else None for d in DUTY_KEYS]
+    return [p.person_id, p.name, p.username, p.organisation_id, p.organisation, p.district_id, duties, _figures_row(p.total)]
+
+
+def _person_of(row: list) -> PersonWorkload:
+    pid, name, username, org_id, org, district_id, duties, total = row
+    return PersonWorkload(
+        pid,
+        name,
+        username,
+        org_id,
+        org,
+        {d: DutyFigures(*f) for d, f in zip(DUTY_KEYS, duties, strict=True) if f is not None},
+        DutyFigures(*total),
+        district_id,
+    )
+
+
+def _workload_keeps(user):
+    """``workload_scope`` as a test on a stored row (organisation id, district id)."""
+    if not user.is_authenticated:
+        return lambda org_id, district_id: False
+    if is_citywide(user):
+        return lambda org_id, district_id: True
+    org = user.organisation
+    if org is None:
+        return lambda org_id, district_id: False
+    district = (
+        org.district_id
+        if user.has_role(Role.DISTRICT_HR_OFFICER) and org.kind == OrganisationKind.DISTRICT_HR and org.district_id
+        else None
+    )
+    school = org.pk if user.has_role(Role.SCHOOL_STAFF) and org.kind == OrganisationKind.SCHOOL else None
+    return lambda org_id, district_id: (district is not None and district_id == district) or (
+        school is not None and org_id == school
+    )
+
+
+def _schools_of(persons: list[PersonWorkload]) -> list[SchoolWorkload]:
     schools: dict[int | None, SchoolWorkload] = {}
     for p in persons:
         s = schools.setdefault(p.organisation_id, SchoolWorkload(p.organisation_id, p.organisation))
@@ -873,4 +933,39 @@ def workload(
             t.batches += src.batches
             t.days += src.days
             t.candidates += src.candidates
-    return persons, sorted(schools.values(), key=lambda s: s.organisation)
+    return sorted(schools.values(), key=lambda s: s.organisation)
+
+
+@dataclass
+class Workload:
+    persons: list[PersonWorkload]
+    schools: list[SchoolWorkload]
+    as_of: dt.datetime | None  # the stored rows' time; None when computed live
+
+
+def workload_of(*, user, year: int, organisation_id: int | None = None) -> Workload:
+    """The reader's workload of ``year``: the rows the statistics refresh stored (one query), narrowed
+    to the reader's scope, or, for a year it does not hold or before any refresh, computed live.
+    Same rows, same order, same scope."""
+    from oversight.models import Summary
+
+    stored = Summary.objects.filter(name=WORKLOAD, scope=f"year:{year}").values("data", "computed_at").first()
+    if stored is None:
+        persons = workload_people(workload_scope(user), year, organisation_id)
+        return Workload(persons, _schools_of(persons), None)
+    keeps = _workload_keeps(user)
+    persons = [
+        _person_of(row)
+        for row in stored["data"]["rows"]
+        if keeps(row[3], row[5]) and (not organisation_id or row[3] == organisation_id)
+    ]
+    return Workload(persons, _schools_of(persons), stored["computed_at"])
+
+
+def workload(
+    *, user, year: int, organisation_id: int | None = None
+) -> tuple[list[PersonWorkload], list[SchoolWorkload]]:
+    """The reader's workload of ``year`` computed live (``workload_people`` in their scope) and per
+    organisation."""
+    persons = workload_people(workload_scope(user), year, organisation_id)
+    return persons, _schools_of(persons)

@@ -10,6 +10,10 @@ only moves the as-of time.
 ``subsidy_refresh`` (run by ``figures_refresh``) stores the subsidy list of the school years a reader
 may choose (``SubsidyHolder``, one INSERT … SELECT) with its as-of time (``Summary`` name
 ``subsidy_holders``), so a page of a year of the city reads an index.
+
+``workload_refresh`` (run by ``figures_refresh``) stores the teachers' workload of each year a reader
+may choose, one row per person of the city (``Summary`` name ``workload``, scope "year:<year>"), so
+a page reads one row and narrows it to the reader's scope.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ def figures_refresh(*, actor=None) -> Summary:
     if actor is not None and not (actor.is_superuser or actor.has_role(*selectors.REFRESH_ROLES)):
         raise PermissionDenied
     subsidy_refresh()
+    workload_refresh()
     payloads = selectors.summarise(selectors.compute_figures())
     payloads.setdefault(
         "", selectors.summarise({"certificates": [], "results": [], "schools": [], "labels": {}}, only="")[""]
@@ -67,3 +72,27 @@ def subsidy_refresh() -> Summary:
             defaults={"data": {"first": years[0], "last": years[-1], "rows": rows}, "computed_at": now},
         )
     return marker
+
+
+def workload_refresh() -> list[Summary]:
+    """Replace the stored workload of the years a reader may choose by the city's per-person rows,
+    computed as the page computes them live, in one transaction."""
+    from django.db.models import Q
+
+    years = selectors.workload_years(timezone.localdate().year)
+    now = timezone.now()
+    rows = [
+        Summary(
+            name=selectors.WORKLOAD,
+            scope=f"year:{year}",
+            data={"rows": [selectors.workload_row(p) for p in selectors.workload_people(Q(), year)]},
+            computed_at=now,
+        )
+        for year in years
+    ]
+    with transaction.atomic():
+        Summary.objects.filter(name=selectors.WORKLOAD).exclude(scope__in=[r.scope for r in rows]).delete()
+        Summary.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["name", "scope"], update_fields=["data", "computed_at"]
+        )
+    return rows

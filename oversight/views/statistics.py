@@ -421,7 +421,7 @@ class WorkloadFilterForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, current: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [(str(y), str(y)) for y in range(current, current - 6, -1)]
+        self.fields["year"].choices = [(str(y), str(y)) for y in reversed(selectors.workload_years(current))]
         self.fields["year"].initial = str(current)
 
     def chosen_year(self, current: int) -> int:
@@ -436,13 +436,13 @@ def _workload(request: HttpRequest):
     data.pop("page", None)
     form = WorkloadFilterForm(data or None, current=current)
     year = form.chosen_year(current)
-    persons, schools = selectors.workload(user=request.user, year=year)
-    return form, year, persons, schools
+    found = selectors.workload_of(user=request.user, year=year)
+    return form, year, found.persons, found.schools, found.as_of
 
 
 @roles_required(*ROLES)
 def workload(request: HttpRequest) -> HttpResponse:
-    form, year, persons, schools = _workload(request)
+    form, year, persons, schools, as_of = _workload(request)
     page = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -470,6 +470,7 @@ def workload(request: HttpRequest) -> HttpResponse:
             "duties": duties,
             "query": query.urlencode(),
             "chart": chart,
+            "as_of": as_of,
         },
     )
 
@@ -500,7 +501,7 @@ def _school_cells(s) -> dict:
 
 @roles_required(*ROLES)
 def workload_export(request: HttpRequest) -> HttpResponse:
-    form, year, persons, schools = _workload(request)
+    form, year, persons, schools, as_of = _workload(request)
     wb = Workbook(write_only=True)
     with translation.override("zh-hans"):
         figures_headers = []
@@ -520,6 +521,7 @@ def workload_export(request: HttpRequest) -> HttpResponse:
         notes.append(["导出时间", timezone.localtime().strftime("%Y-%m-%d %H:%M")])
         notes.append(["导出人", str(request.user)])
         notes.append(["年度", str(year)])
+        notes.append(["统计时间", timezone.localtime(as_of).strftime("%Y-%m-%d %H:%M") if as_of else "实时统计"])
         notes.append(
             [
                 "口径",

@@ -267,6 +267,46 @@ def test_a_school_sees_its_own_staffs_workload_and_a_district_bureau_its_distric
         assert rows[1][3:6] == (1, 1, 3)
 
 
+def test_the_stored_workload_matches_the_live_one_in_every_scope_and_states_its_time(city):
+    a, b, _ = city
+    centre, bureau_a, bureau_b = _people(a, b)
+    _staffed(a)
+    _staffed(b)
+    readers = (centre, bureau_a, bureau_b, a.staff, b.staff)
+    page, export = reverse("oversight:statistics_workload"), reverse("oversight:statistics_workload_export")
+
+    def listed(user):
+        r = client_for(user).get(page, {"year": 2026})
+        shown = [(row["p"], row["cells"]) for row in r.context["rows"]]
+        schools = [(row["s"], row["cells"]) for row in r.context["schools"]]
+        sheets = [_sheet(client_for(user).get(export, {"year": 2026}), name) for name in ("按人员", "按学校")]
+        return r, shown, schools, sheets
+
+    with time_machine.travel(AFTER_BATCH, tick=False):
+        live = {u.pk: listed(u) for u in readers}
+        assert live[centre.pk][0].context["as_of"] is None and "实时统计" in live[centre.pk][0].content.decode()
+        assert len(live[centre.pk][1]) == 4 and [p.person_id for p, _ in live[b.staff.pk][1]] == [b.staff.pk]
+        figures_refresh()
+        stored = Summary.objects.get(name=selectors.WORKLOAD, scope="year:2026")
+        assert len(stored.data["rows"]) == 4
+        for u in readers:
+            r, *rest = listed(u)
+            assert r.context["as_of"] == stored.computed_at
+            assert tuple(rest) == live[u.pk][1:], u
+        assert "每日自动更新" in r.content.decode()
+        # A person added to a batch after the refresh counts at the next refresh.
+        BatchStaff.objects.create(
+            plan=b.plan, person=b.b.supervisor, duty=Duty.INVIGILATOR, room=b.plan.rooms.first(), added_by=b.staff
+        )
+        before = [p.person_id for p, _ in listed(centre)[1]]
+        figures_refresh()
+        after = listed(centre)[1]
+        assert before == [p.person_id for p, _ in after]
+        assert Duty.INVIGILATOR in next(p for p, _ in after if p.person_id == b.b.supervisor.pk).duties
+        # A year the refresh does not hold is computed live.
+        assert selectors.workload_of(user=centre, year=2019).as_of is None
+
+
 def test_city_overview_counts_what_the_dashboards_show_scoped_to_the_user(city):
     a, b, _ = city
     centre, _, bureau_b = _people(a, b)
@@ -312,10 +352,30 @@ def test_the_pages_cost_the_same_queries_at_two_sizes(city, name):
         c.get(url)
         with CaptureQueriesContext(connection) as large:
             assert c.get(url).status_code == 200
-    # The statistics page reads the stored row instead of computing live: never more queries.
+    # The statistics and workload pages read the stored rows instead of computing live: never more
+    # queries (and the same at two sizes once stored: ``test_the_stored_workload_costs_…``).
     assert len(large) <= len(small)
-    if name != "oversight:statistics":
+    if name == "oversight:statistics_subsidy":
         assert len(large) == len(small)
+
+
+def test_the_stored_workload_costs_the_same_queries_at_two_sizes(city):
+    a, b, _ = city
+    centre, _, _ = _people(a, b)
+    _staffed(a)
+    url = reverse("oversight:statistics_workload")
+    counts = []
+    for more in (None, issued(3)):
+        if more:
+            _staffed(more)
+        with time_machine.travel(AFTER_BATCH, tick=False):
+            figures_refresh()
+            c = client_for(centre)
+            c.get(url)
+            with CaptureQueriesContext(connection) as queries:
+                assert c.get(url).context["as_of"] is not None
+            counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 def test_readers_without_a_statistics_role_are_refused(people):
