@@ -20,8 +20,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, ExtractYear, TruncDate
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models.functions import ExtractYear, TruncDate
 from django.utils import timezone
 
 from portal.access import is_citywide
@@ -616,7 +616,9 @@ def subsidy_source(years: range) -> QuerySet:
             status=CertificateStatus.VALID, **{f"{graduation}__gte": start, f"{graduation}__lte": end}
         )
         .annotate(
-            sy_=Case(When(**{f"{graduation}__month__gte": 9}, then=year), default=year - 1, output_field=IntegerField()),
+            sy_=Case(
+                When(**{f"{graduation}__month__gte": 9}, then=year), default=year - 1, output_field=IntegerField()
+            ),
             dc_=F("institution__school__organisation__district__code"),
             sc_=F("institution__school_id"),
             sn_=F("candidate__student__student_number"),
@@ -887,7 +889,11 @@ def workload_row(p: PersonWorkload) -> list:
     """A person's stored row: ids, names, then [batches, days, candidates] per duty (None when the
     person held no such duty) and in total."""
     duties = [_figures_row(p.duties[d]) if d in p.duties else None for d in DUTY_KEYS]
-    return [p.person_id, p.name, p.username, p.organisation_id, p.organisation, p.district_id, duties, _figures_row(p.total)]
+    return [
+        *(p.person_id, p.name, p.username, p.organisation_id, p.organisation, p.district_id),
+        duties,
+        _figures_row(p.total),
+    ]
 
 
 def _person_of(row: list) -> PersonWorkload:
