@@ -61,7 +61,7 @@ def pdf(name: str = "证明.pdf") -> SimpleUploadedFile:
 
 
 def occupations(n: int) -> list[Occupation]:
-    return list(Occupation.objects.filter(kind=OccupationKind.SKILL, is_access_type=False).order_by("code")[:n])
+    return list(Occupation.objects.filter(kind=OccupationKind.SKILL, is_access_type=False).order_by("code", "pk")[:n])
 
 
 @dataclass
