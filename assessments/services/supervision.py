@@ -28,7 +28,7 @@ from assessments.models import (
     SupervisionFinding,
     SupervisionVisit,
 )
-from institutions.services.drafting import checked_evidence
+from institutions.services.drafting import checked_evidence_files
 from institutions.services.workflow import is_school_staff_of
 from portal.access import users_with_roles
 from portal.i18n import stored
@@ -39,7 +39,6 @@ from portal.workflow import TransitionError
 # A batch is supervised once it is filed with the centre (submitted, accepted, or being changed
 # while its accepted version stays in force).
 FILED_STATUSES = frozenset({PlanStatus.SUBMITTED, PlanStatus.ACCEPTED, PlanStatus.AMENDING})
-MAX_FILES = 10
 
 
 # --- Who may do what ------------------------------------------------------------------------
@@ -180,9 +179,6 @@ def visit_record(
     return visit
 
 
-checked_upload = checked_evidence  # the institutions' evidence rule, one implementation
-
-
 def finding_add(
     *, assignment: SupervisionAssignment, actor: User, kind: str, description: str, uploads=()
 ) -> SupervisionFinding:
@@ -194,14 +190,8 @@ def finding_add(
         problems.append(_("请选择督导发现的类型（违规问题或整改要求）。"))
     if not description:
         problems.append(_("请填写情况描述。"))
-    if len(uploads) > MAX_FILES:
-        problems.append(_("一次最多上传%(n)s个证据文件。") % {"n": MAX_FILES})
-    kinds = []
-    for upload in uploads:
-        try:
-            kinds.append(checked_upload(upload))
-        except ValidationError as exc:
-            problems.extend(exc.messages)
+    kinds, file_problems = checked_evidence_files(uploads)
+    problems += file_problems
     if problems:
         raise ValidationError(problems)
     with transaction.atomic():

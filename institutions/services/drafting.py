@@ -111,6 +111,25 @@ def checked_evidence(upload) -> filetype.Type:
     return kind
 
 
+EVIDENCE_MAX_FILES = 10
+
+
+def checked_evidence_files(uploads) -> tuple[list[filetype.Type], list[str]]:
+    """Several evidence files at once (supervision findings, violation cases): each checked by
+    ``checked_evidence``; at most ``EVIDENCE_MAX_FILES``. Returns (types, problems); the caller
+    refuses the whole step when there is any problem."""
+    problems: list[str] = []
+    if len(uploads) > EVIDENCE_MAX_FILES:
+        problems.append(_("一次最多上传%(n)s个证据文件。") % {"n": EVIDENCE_MAX_FILES})
+    kinds = []
+    for upload in uploads:
+        try:
+            kinds.append(checked_evidence(upload))
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+    return kinds, problems
+
+
 def evidence_add(*, application: FilingApplication, actor: User, condition: int, upload) -> EvidenceFile:
     """Accepts PDF, JPEG or PNG, judged by the file's content, at most 10 MB."""
     kind = checked_evidence(upload)

@@ -42,7 +42,7 @@ from institutions.services.directory import (
     institution_remove,
     institution_suspend,
 )
-from institutions.services.drafting import checked_evidence
+from institutions.services.drafting import checked_evidence_files
 from institutions.services.workflow import SANCTION, is_school_staff_of
 from oversight.models.cases import (
     CaseEvent,
@@ -64,7 +64,6 @@ from portal.workflow import Authority, Transition, TransitionError, Workflow
 
 S = CaseStatus
 K = SanctionKind
-MAX_FILES = 10
 INSTITUTION_SANCTIONS = frozenset({K.VOID_RESULT, K.REVOKE_CERTIFICATE})
 INSTITUTION_ONLY_SANCTIONS = frozenset(
     {K.SUSPEND_INSTITUTION, K.REMOVE_INSTITUTION, K.SUSPEND_OCCUPATION, K.REMOVE_OCCUPATION}
@@ -307,17 +306,9 @@ def evidence_add(*, case: ViolationCase, actor, uploads, description: str = "") 
     """PDF, JPEG or PNG judged by content, at most 10 MB each, while the case is open."""
     uploads = [u for u in uploads if u]
     description = (description or "").strip()
-    problems: list[str] = []
-    if not uploads:
-        problems.append(_("请选择要上传的证据文件。"))
-    if len(uploads) > MAX_FILES:
-        problems.append(_("一次最多上传%(n)s个证据文件。") % {"n": MAX_FILES})
-    kinds = []
-    for upload in uploads:
-        try:
-            kinds.append(checked_evidence(upload))
-        except ValidationError as exc:
-            problems.extend(exc.messages)
+    problems: list[str] = [] if uploads else [_("请选择要上传的证据文件。")]
+    kinds, file_problems = checked_evidence_files(uploads)
+    problems += file_problems
     if problems:
         raise ValidationError(problems)
     rows = []
@@ -464,19 +455,7 @@ def case_decide(*, case: ViolationCase, actor, decision: str, sanctions=()) -> V
                 raise TransitionError(
                     [_("“%(kind)s”未能执行：%(m)s") % {"kind": _label(spec.kind), "m": m} for m in exc.messages]
                 ) from None
-        locked.decision, locked.deciding_body = decision, body
-        locked.decided_by, locked.decided_at = actor, timezone.now()
-        CASE.move(
-            locked,
-            "decide",
-            actor=actor,
-            comment=decision,
-            fields=("decision", "deciding_body", "decided_by", "decided_at"),
-        )
-        recipients = _parties(locked, actor)
-        if locked.person_id:
-            recipients.append(locked.person)
-        _tell(recipients, locked, gettext_lazy("违规违纪案件已作出处理决定"), decision)
+        _conclude(locked, "decide", actor, decision, body, gettext_lazy("违规违纪案件已作出处理决定"))
     return locked
 
 
@@ -487,17 +466,19 @@ def case_dismiss(*, case: ViolationCase, actor, reason: str) -> ViolationCase:
     if not reason:
         raise ValidationError(_("不予处理须写明理由。"))
     with CASE.step("dismiss", case, actor) as locked:
-        locked.decision, locked.deciding_body = reason, deciding_body(actor, locked)
-        locked.decided_by, locked.decided_at = actor, timezone.now()
-        CASE.move(
-            locked,
-            "dismiss",
-            actor=actor,
-            comment=reason,
-            fields=("decision", "deciding_body", "decided_by", "decided_at"),
-        )
-        recipients = _parties(locked, actor)
-        if locked.person_id:
-            recipients.append(locked.person)
-        _tell(recipients, locked, gettext_lazy("违规违纪案件不予处理"), reason)
+        _conclude(locked, "dismiss", actor, reason, deciding_body(actor, locked), gettext_lazy("违规违纪案件不予处理"))
     return locked
+
+
+def _conclude(locked: ViolationCase, action: str, actor, text: str, body: str, title) -> None:
+    """Decide or dismiss: the decision, who and when, the step, and the parties told (the person
+    concerned too)."""
+    locked.decision, locked.deciding_body = text, body
+    locked.decided_by, locked.decided_at = actor, timezone.now()
+    CASE.move(
+        locked, action, actor=actor, comment=text, fields=("decision", "deciding_body", "decided_by", "decided_at")
+    )
+    recipients = _parties(locked, actor)
+    if locked.person_id:
+        recipients.append(locked.person)
+    _tell(recipients, locked, title, text)
