@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from assessments.models import BatchRoom, BatchStaff, Candidate, Score, SupervisionAssignment
+from assessments.services.results import parts_of
 from certificates.models import Certificate
 from oversight.models import CaseEvidence, CaseStatus, Sanction, ViolationCase
 from portal.access import is_citywide
@@ -98,6 +99,9 @@ def trace_back(case: ViolationCase) -> dict:
         candidates = candidates.filter(pk=case.candidate_id)
     scores = Prefetch("scores", queryset=Score.objects.order_by("part"))
     out["candidates"] = list(candidates.prefetch_related(scores)[:200])
+    labels = {part.code: part.label for part in parts_of(plan)}
+    for c in out["candidates"]:
+        c.score_rows = [(labels.get(s.part, s.part), s.value, s.substituted) for s in c.scores.all()]
     out["candidates_total"] = candidates.count()
     if not case.candidate_id:
         out["certificates"] = list(Certificate.objects.filter(plan=plan).order_by("number")[:200])

@@ -165,6 +165,8 @@ def test_the_trace_back_shows_the_batch_staff_scores_certificates_and_supervisio
     page = client_for(i.centre).get(reverse("oversight:case_trace", args=[case.pk])).content.decode()
     candidate = i.b.candidates[0]
     assert candidate.student.student_number in page and "80" in page
+    assert "理论考试 80" in page or "实操考核 80" in page  # each score under its part's name, not its code
+    assert "theory " not in page and "practical " not in page
     assert i.certificates[0].number in page
     assert i.b.supervisor.full_name in page  # the internal supervisor on the batch's staff
     assert "理论考场秩序混乱" in page
