@@ -364,8 +364,18 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history,
             "steps": [t.name for t in CASE.available(case, request.user)],
             "is_party_only": service.deciding_body(request.user, case) is None,
+            "complaint_url": _complaint_url(request.user, case),
         },
     )
+
+
+def _complaint_url(user, case) -> str:
+    """The complaint the case came from, linked when the reader may open it (the same scope)."""
+    from oversight.selectors.complaints import complaints_for
+
+    if case.complaint_id and complaints_for(user).filter(pk=case.complaint_id).exists():
+        return reverse("oversight:complaint_detail", args=[case.complaint_id])
+    return ""
 
 
 @login_only

@@ -192,6 +192,9 @@ def test_the_centre_opens_a_case_from_a_complaint(institution, people):
     case = ViolationCase.objects.get(complaint=complaint)
     assert complaint.status == ComplaintStatus.CASE_OPENED and case.source == "complaint"
     assert case.institution == institution and complaint.events.get(action="open_case").comment == case.number
+    # The case links back to the complaint it came from.
+    case_page = centre.get(reverse("oversight:case_detail", args=[case.pk])).content.decode()
+    assert f'href="{url}"' in case_page and complaint.number in case_page
 
 
 def test_only_the_centre_triages_readers_may_look(institution, other_institution, people):
