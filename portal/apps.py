@@ -7,7 +7,9 @@ class PortalConfig(AppConfig):
     verbose_name = _("平台")
 
     def ready(self) -> None:
-        from portal import imports, signals  # noqa: F401
+        from portal import imports, signals
+
+        signals.replace_update_last_login()
 
         imports.register_job_kinds()
         from portal.home import failed_emails_panel, register_home_panel, unread_notifications_panel

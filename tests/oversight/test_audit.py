@@ -216,3 +216,17 @@ def test_the_log_page_costs_the_same_queries_at_two_sizes(people):
     with CaptureQueriesContext(connection) as export_large:
         c.get(reverse("oversight:audit_log_export"))
     assert len(export_large) == len(export_small)
+
+
+@pytest.mark.django_db
+def test_a_login_records_the_time_but_is_not_a_change_of_the_users_record():
+    from django.test import Client
+
+    person = factories.user(Role.CENTRE_REVIEWER, password="test-pass-2026")
+    histories, entries = person.history.count(), AuditEntry.objects.count()
+    response = Client().post(reverse("login"), {"username": person.username, "password": "test-pass-2026"})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.last_login is not None
+    assert person.history.count() == histories  # no "修改 用户" row per login
+    assert AuditEntry.objects.count() == entries
