@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
+
+from portal.security import attachment_disposition
 
 MAX_ROWS = 20_000
 MAX_LISTED_ERRORS = 200
@@ -271,3 +275,37 @@ def required_text(raw: dict, columns: tuple[Column, ...], row: int, errors: RowE
         if c.required and not text[c.key]:
             errors.add(row, c.header, _("不能为空。"))
     return text
+
+
+# --- Exports ----------------------------------------------------------------------------------
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_sheet(wb: Workbook, title: str, columns, *, first: bool = False, freeze: bool = False):
+    """A sheet whose first row names ``columns`` ((header, width) pairs), with their widths; bold
+    headers except in a write-only workbook (which cannot style a row after writing it). ``first``
+    reuses the workbook's initial sheet."""
+    ws = wb.active if first and not wb.write_only else wb.create_sheet(title)
+    if not wb.write_only:
+        ws.title = title
+    for i, (_header, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.append([header for header, _width in columns])
+    if not wb.write_only:
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+    if freeze:
+        ws.freeze_panes = "A2"
+    return ws
+
+
+def xlsx_response(data: bytes | Workbook, name: str) -> HttpResponse:
+    """An Excel download named ``name`` (any script; ASCII fallback and RFC 5987 name)."""
+    if isinstance(data, Workbook):
+        out = BytesIO()
+        data.save(out)
+        data = out.getvalue()
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = attachment_disposition(name)
+    return response

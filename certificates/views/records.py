@@ -14,8 +14,6 @@ from django.urls import path
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from certificates import selectors
 from certificates.filters import CertificateFilter, RequestFilter
@@ -23,13 +21,11 @@ from certificates.models import RequestKind, RequestStatus
 from certificates.services import records as service
 from institutions.services.workflow import is_school_staff_of
 from portal.access import SCHOOL_VIEWER_ROLES, roles_required
-from portal.excel import TEXT_FORMAT
+from portal.excel import TEXT_FORMAT, export_sheet, xlsx_response
 from portal.forms import BootstrapFormMixin
 from portal.models import Role
-from portal.security import attachment_disposition
 from portal.stepviews import perform
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
 
 # The certificate list's workbook (Chinese whatever the reader's language; numbers as text).
@@ -72,13 +68,7 @@ def list_row(c) -> list[str]:
 
 def certificates_workbook(rows, *, title: str, terms: list[tuple[str, str]]) -> bytes:
     wb = Workbook()
-    ws = wb.active
-    ws.title = title
-    ws.append([h for h, _w in LIST_COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for i, (_h, width) in enumerate(LIST_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+    ws = export_sheet(wb, title, LIST_COLUMNS, first=True)
     for c in rows:
         ws.append(list_row(c))
         for cell in ws[ws.max_row]:
@@ -92,12 +82,6 @@ def certificates_workbook(rows, *, title: str, terms: list[tuple[str, str]]) -> 
     out = BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-def xlsx_response(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = attachment_disposition(name)
-    return response
 
 
 def _listed(qs):

@@ -17,9 +17,10 @@ from assessments.selectors import plan_detail
 from certificates import selectors
 from certificates.models import NationalExport, ReportStatus
 from certificates.services import reporting as service
-from certificates.views.records import PAGE_SIZE, _listed, _refused, certificates_workbook, xlsx_response
+from certificates.views.records import PAGE_SIZE, _listed, _refused, certificates_workbook
 from institutions.services.workflow import is_school_staff_of
 from portal.access import SCHOOL_VIEWER_ROLES, roles_required
+from portal.excel import xlsx_response
 from portal.forms import BootstrapFormMixin
 from portal.models import Role
 from portal.security import attachment_disposition

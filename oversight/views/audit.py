@@ -7,7 +7,6 @@ in ``oversight.services.audit``, connected in ``ready()``.
 from __future__ import annotations
 
 import datetime as dt
-from io import BytesIO
 
 from django import forms
 from django.contrib.contenttypes.models import ContentType
@@ -22,13 +21,12 @@ from openpyxl import Workbook
 from oversight.selectors import audit as selectors
 from oversight.services import audit as service
 from portal.access import roles_required
+from portal.excel import export_sheet, xlsx_response
 from portal.forms import BootstrapFormMixin
 from portal.history import ACTIONS
 from portal.i18n import shown
 from portal.models import Organisation
-from portal.security import attachment_disposition
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
 EXPORT_MAX_ROWS = 50_000
 
@@ -145,10 +143,7 @@ EXPORT_COLUMNS = (
 def audit_log_export(request: HttpRequest) -> HttpResponse:
     form, qs = _filtered(request)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("操作日志")
-    for i, (_h, width) in enumerate(EXPORT_COLUMNS):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.append([h for h, _w in EXPORT_COLUMNS])
+    ws = export_sheet(wb, "操作日志", EXPORT_COLUMNS)
     with translation.override("zh-hans"):
         actions = {k: str(v) for k, v in ACTIONS.items()}
         names: dict[int, str] = {}
@@ -186,11 +181,7 @@ def audit_log_export(request: HttpRequest) -> HttpResponse:
             value = form.data.get(field.name) if form.is_bound else ""
             if value:
                 notes.append([str(field.label), str(value)])
-    out = BytesIO()
-    wb.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = attachment_disposition(f"操作日志-{dt.date.today():%Y%m%d}.xlsx")
-    return response
+    return xlsx_response(wb, f"操作日志-{dt.date.today():%Y%m%d}.xlsx")
 
 
 @roles_required(*selectors.AUDIT_ROLES)

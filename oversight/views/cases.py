@@ -10,8 +10,6 @@ home panel.
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -24,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from assessments import selectors as assessment_selectors
 from assessments.models import Candidate, SupervisionAssignment
@@ -37,13 +34,12 @@ from oversight.services import cases as service
 from oversight.services.cases import CASE, SanctionSpec
 from portal import stepviews
 from portal.access import login_only, school_scope
-from portal.excel import TEXT_FORMAT
+from portal.excel import TEXT_FORMAT, export_sheet, xlsx_response
 from portal.forms import BootstrapFormMixin
 from portal.models import District, User
-from portal.security import attachment_disposition, file_download
+from portal.security import file_download
 
 K = SanctionKind
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
 DIRECTORY_ACTIONS = [
     ("", gettext_lazy("不处理")),
@@ -135,13 +131,7 @@ def case_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as Excel (Chinese headers whatever the reader's language)."""
     _form, qs = _filtered(request)
     wb = Workbook()
-    ws = wb.active
-    ws.title = "违规违纪案件"
-    ws.append([h for h, _w in EXPORT_COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for i, (_h, width) in enumerate(EXPORT_COLUMNS):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
+    ws = export_sheet(wb, "违规违纪案件", EXPORT_COLUMNS, first=True)
     for c in qs.iterator(chunk_size=2000):
         district = c.institution.school.organisation.district
         ws.append(
@@ -162,11 +152,7 @@ def case_export(request: HttpRequest) -> HttpResponse:
             ]
         )
         ws.cell(row=ws.max_row, column=1).number_format = TEXT_FORMAT
-    out = BytesIO()
-    wb.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = attachment_disposition(f"违规违纪案件-{timezone.localdate():%Y%m%d}.xlsx")
-    return response
+    return xlsx_response(wb, f"违规违纪案件-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 # --- Opening ---------------------------------------------------------------------------------------

@@ -11,8 +11,6 @@ from it or answers and closes it. Scope first (404), then the right (403), then 
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from django import forms
 from django.conf import settings
 from django.core import signing
@@ -28,8 +26,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import is_ratelimited
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from certificates.services.verification import client_hash
 from institutions.models import Institution
@@ -37,12 +33,11 @@ from oversight.models import ComplainantKind, ComplaintStatus, ViolationCase
 from oversight.selectors import complaints as selectors
 from oversight.services import complaints as service
 from portal.access import public, roles_required
-from portal.excel import TEXT_FORMAT
+from portal.excel import TEXT_FORMAT, export_sheet, xlsx_response
 from portal.forms import BootstrapFormMixin
-from portal.security import attachment_disposition, client_ip
+from portal.security import client_ip
 from portal.stepviews import perform
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
 RECEIPT_SALT = "oversight.complaint.receipt"
 RECEIPT_MAX_AGE = 24 * 3600
@@ -270,13 +265,7 @@ def complaint_export(request: HttpRequest) -> HttpResponse:
 
     qs, status = _filtered(request)
     wb = Workbook()
-    ws = wb.active
-    ws.title = "投诉举报"
-    ws.append([h for h, _w in EXPORT_COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for i, (_h, width) in enumerate(EXPORT_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+    ws = export_sheet(wb, "投诉举报", EXPORT_COLUMNS, first=True)
     with translation.override("zh-hans"):
         for c in qs.iterator(chunk_size=2000):
             ws.append(_export_row(c))
@@ -285,11 +274,7 @@ def complaint_export(request: HttpRequest) -> HttpResponse:
     notes = wb.create_sheet("导出说明")
     notes.append(["导出时间", timezone.localtime().strftime("%Y-%m-%d %H:%M")])
     notes.append(["状态", status_label])
-    out = BytesIO()
-    wb.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = attachment_disposition(f"投诉举报-{timezone.localdate():%Y%m%d}.xlsx")
-    return response
+    return xlsx_response(wb, f"投诉举报-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 class OpenCaseForm(BootstrapFormMixin, forms.Form):

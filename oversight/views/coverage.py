@@ -13,7 +13,6 @@ Scope: ``selectors.coverage_scope_for``; a district or school outside it is a 40
 
 from __future__ import annotations
 
-import re
 from io import BytesIO
 
 from django import forms
@@ -27,27 +26,24 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
+from oversight.charts import style as chart_style
+from oversight.charts import svg
 from oversight.models import CoverageChannel, UncoveredReason
 from oversight.selectors import coverage as selectors
 from oversight.services import coverage as service
 from portal.access import roles_required
+from portal.excel import export_sheet, xlsx_response
 from portal.forms import BootstrapFormMixin
 from portal.models import District, Job, JobStatus, Occupation, Role
-from portal.security import attachment_disposition, file_download
+from portal.security import file_download
 from portal.services import JobFailed, JobKind, job_start, register_job_kind
 from schools.models import Major, School
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
 MAJORS_SHOWN = 200  # uncovered majors listed on a district page; the export has them all
 REFRESH_JOB = "oversight_coverage_refresh"
 RECORDER_ROLES = (Role.SCHOOL_STAFF, Role.CENTRE_REVIEWER)
-CJK_FONTS = (
-    '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
-)
 
 
 # --- Where the reader is -------------------------------------------------------------
@@ -115,33 +111,6 @@ def _channel_labels(value: str) -> str:
 
 # --- Charts (pygal, server-drawn SVG, no script) ---------------------------------------
 
-_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
-
-
-def _style():
-    from pygal.style import Style
-
-    return Style(
-        font_family=CJK_FONTS,
-        background="white",
-        plot_background="white",
-        foreground="#212529",
-        foreground_strong="#212529",
-        foreground_subtle="#6c757d",
-        colors=("#0d6efd", "#6c757d"),
-        title_font_size=16,
-        label_font_size=13,
-        major_label_font_size=13,
-        legend_font_size=13,
-        value_font_size=12,
-    )
-
-
-def _svg(chart) -> str:
-    """The chart as inline SVG without pygal's config script (CSP allows no inline script)."""
-    return _SCRIPT.sub("", chart.render(is_unicode=True, disable_xml_declaration=True))
-
-
 MET, NOT_MET = "#198754", "#d9822b"
 
 
@@ -150,7 +119,7 @@ def bar_chart(title: str, labels: list[str], rates: list, goal) -> str:
     import pygal
 
     chart = pygal.HorizontalBar(
-        style=_style(),
+        style=chart_style(("#0d6efd", "#6c757d")),
         js=[],
         width=900,
         height=110 + 30 * len(labels),
@@ -167,14 +136,14 @@ def bar_chart(title: str, labels: list[str], rates: list, goal) -> str:
         _t("覆盖率（%）"),
         [{"value": float(r), "color": MET if r >= goal else NOT_MET} if r is not None else None for r in rates[::-1]],
     )
-    return _svg(chart)
+    return svg(chart)
 
 
 def line_chart(title: str, labels: list[str], rates: list, goal) -> str:
     import pygal
 
     chart = pygal.Line(
-        style=_style(),
+        style=chart_style(("#0d6efd", "#6c757d")),
         js=[],
         width=900,
         height=300,
@@ -190,7 +159,7 @@ def line_chart(title: str, labels: list[str], rates: list, goal) -> str:
     chart.add(_t("覆盖率（%）"), [float(r) if r is not None else None for r in rates])
     if len(labels) > 1:
         chart.add(_t("目标（%）"), [float(goal)] * len(labels), show_dots=False, print_values=False)
-    return _svg(chart)
+    return svg(chart)
 
 
 # --- The coverage page ----------------------------------------------------------------
@@ -265,12 +234,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
 
 
 def _sheet(wb, title: str, header: list[tuple[str, int]], rows) -> None:
-    ws = wb.create_sheet(title)
-    ws.append([h for h, _w in header])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for i, (_h, width) in enumerate(header, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+    ws = export_sheet(wb, title, header)
     for row in rows:
         ws.append(row)
 
@@ -385,11 +349,7 @@ def coverage_export(request: HttpRequest) -> HttpResponse:
     place = _place(request)
     data = coverage_workbook(place)
     where = place["school"].name if place["school"] else place["district"].name if place["district"] else "全市"
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = attachment_disposition(
-        f"专业覆盖率-{where}-{service.school_year_label(place['year'])}.xlsx"
-    )
-    return response
+    return xlsx_response(data, f"专业覆盖率-{where}-{service.school_year_label(place['year'])}.xlsx")
 
 
 # --- Refresh (a background job) ----------------------------------------------------------

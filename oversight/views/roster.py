@@ -9,8 +9,6 @@ roster with each student's certificates) and HR → education (the candidates wi
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from django import forms
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,20 +17,16 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from certificates.models import Certificate, CertificateStatus
 from oversight.selectors import roster as selectors
 from oversight.services import roster as service
 from portal.access import roles_required
-from portal.excel import TEXT_FORMAT
+from portal.excel import TEXT_FORMAT, export_sheet, xlsx_response
 from portal.forms import ExcelUploadForm
-from portal.security import attachment_disposition
 from portal.services import job_start
 from schools.models import academic_year_of
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
 CHUNK = 2000
 
@@ -85,7 +79,7 @@ def roster_import(request: HttpRequest) -> HttpResponse:
 
 @roles_required(*service.IMPORT_ROLES)
 def roster_template(request: HttpRequest) -> HttpResponse:
-    return _xlsx(service.template(), "毕业学年学生名册-模板.xlsx")
+    return xlsx_response(service.template(), "毕业学年学生名册-模板.xlsx")
 
 
 @roles_required(*selectors.READER_ROLES)
@@ -115,24 +109,6 @@ def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- Exports ------------------------------------------------------------------------------------
-
-
-def _xlsx(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = attachment_disposition(name)
-    return response
-
-
-def _sheet(wb: Workbook, title: str, columns: tuple[tuple[str, int], ...], *, first: bool = True):
-    ws = wb.active if first else wb.create_sheet(title)
-    ws.title = title
-    ws.append([h for h, _w in columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for i, (_h, width) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    return ws
 
 
 def _notes(wb: Workbook, roster, user, direction: str) -> None:
@@ -196,7 +172,7 @@ def roster_export_edu(request: HttpRequest, pk: int) -> HttpResponse:
     """Education → HR: the roster (the rows in the reader's scope), each student's certificates."""
     roster = selectors.roster_detail(user=request.user, pk=pk)
     wb = Workbook()
-    ws = _sheet(wb, "名册与获证情况", EDU_COLUMNS)
+    ws = export_sheet(wb, "名册与获证情况", EDU_COLUMNS, first=True, freeze=True)
     for chunk in _chunks(selectors.entries(roster, user=request.user)):
         certificates = _certificates_of([e.id_number for e in chunk])
         for e in chunk:
@@ -223,9 +199,7 @@ def roster_export_edu(request: HttpRequest, pk: int) -> HttpResponse:
             for col in (3, 6, 9):
                 ws.cell(row=ws.max_row, column=col).number_format = TEXT_FORMAT
     _notes(wb, roster, request.user, "教育部门 → 人社部门：毕业学年学生名册及获证情况")
-    out = BytesIO()
-    wb.save(out)
-    return _xlsx(out.getvalue(), f"名册获证情况-{roster.school_year}-{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_response(wb, f"名册获证情况-{roster.school_year}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 HR_COLUMNS = (
@@ -255,7 +229,7 @@ def roster_export_hr(request: HttpRequest, pk: int) -> HttpResponse:
     """HR → education: the graduating candidates and their certificates, with the mismatch flags."""
     roster = selectors.roster_detail(user=request.user, pk=pk)
     wb = Workbook()
-    ws = _sheet(wb, "考生与证书核对", HR_COLUMNS)
+    ws = export_sheet(wb, "考生与证书核对", HR_COLUMNS, first=True, freeze=True)
     for chunk in _chunks(selectors.students(roster, user=request.user)):
         certificates = _certificates_of([s.id_number for s in chunk])
         for s in chunk:
@@ -286,9 +260,7 @@ def roster_export_hr(request: HttpRequest, pk: int) -> HttpResponse:
             for col in (2, 5, 9):
                 ws.cell(row=ws.max_row, column=col).number_format = TEXT_FORMAT
     _notes(wb, roster, request.user, "人社部门 → 教育部门：毕业学年考生及证书核对（含不一致标记）")
-    out = BytesIO()
-    wb.save(out)
-    return _xlsx(out.getvalue(), f"考生证书核对-{roster.school_year}-{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_response(wb, f"考生证书核对-{roster.school_year}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 def ready() -> None:

@@ -13,8 +13,6 @@ Thin: figures and scope come from ``oversight.selectors.statistics``; the refres
 from __future__ import annotations
 
 import datetime as dt
-import re
-from io import BytesIO
 
 from django import forms
 from django.contrib import messages
@@ -29,19 +27,17 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
 from assessments.models import Duty
+from oversight.charts import style as chart_style
+from oversight.charts import svg
 from oversight.selectors import statistics as selectors
 from oversight.services import statistics as service
 from portal.access import roles_required
+from portal.excel import export_sheet, xlsx_response
 from portal.forms import BootstrapFormMixin
-from portal.security import attachment_disposition
 from schools.models import academic_year_of
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
 ROLES = selectors.STATISTICS_ROLES
-CJK_FONTS = (
-    '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
-)
 BY_LABELS = {
     "district": _("按区"),
     "school": _("按学校"),
@@ -61,33 +57,10 @@ DUTIES = [Duty.EXAMINER, Duty.INVIGILATOR, Duty.INTERNAL_SUPERVISOR]
 
 # --- Charts (pygal, server-drawn SVG; no script, no CDN) -------------------------------------------
 
-_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
-
-
-def _svg(chart) -> str:
-    return _SCRIPT.sub("", chart.render(is_unicode=True, disable_xml_declaration=True))
-
-
 def bar_chart(title: str, labels: list[str], series: list[tuple[str, list]], *, percent: bool = False) -> str:
     import pygal
-    from pygal.style import Style
-
-    style = Style(
-        font_family=CJK_FONTS,
-        background="white",
-        plot_background="white",
-        foreground="#212529",
-        foreground_strong="#212529",
-        foreground_subtle="#6c757d",
-        colors=("#198754", "#dc3545", "#0d6efd"),
-        title_font_size=16,
-        label_font_size=12,
-        major_label_font_size=12,
-        legend_font_size=12,
-        value_font_size=11,
-    )
     chart = pygal.HorizontalBar(
-        style=style,
+        style=chart_style(("#198754", "#dc3545", "#0d6efd"), text_size=12),
         js=[],
         width=900,
         height=max(220, 60 + 26 * len(labels) * max(1, len(series))),
@@ -104,7 +77,7 @@ def bar_chart(title: str, labels: list[str], series: list[tuple[str, list]], *, 
     chart.x_labels = labels
     for name, values in series:
         chart.add(name, values)
-    return _svg(chart)
+    return svg(chart)
 
 
 # --- Certificates and pass rates ---------------------------------------------------------------------
@@ -232,7 +205,7 @@ def statistics_export(request: HttpRequest) -> HttpResponse:
             ]
         )
         notes.append(["证书", "“有效证书”不含已撤销和已更正（被新证书替代）的证书，二者单列。"])
-    return _xlsx(wb, f"证书与合格率统计-{dt.date.today():%Y%m%d}.xlsx")
+    return xlsx_response(wb, f"证书与合格率统计-{dt.date.today():%Y%m%d}.xlsx")
 
 
 def _notes(ws, request, fig, form) -> None:
@@ -256,14 +229,6 @@ def _scope_text(scope: selectors.Scope, fig) -> str:
     if scope.school is not None:
         return _t("本校")
     return _t("全市")
-
-
-def _xlsx(wb: Workbook, name: str) -> HttpResponse:
-    out = BytesIO()
-    wb.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = attachment_disposition(name)
-    return response
 
 
 @roles_required(*selectors.REFRESH_ROLES)
@@ -364,10 +329,7 @@ def subsidy_export(request: HttpRequest) -> HttpResponse:
     fig, form, year, holders = _subsidy(request)
     full = selectors.may_export_full_ids(request.user)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("补贴申领名单")
-    for i, (_h, width) in enumerate(SUBSIDY_COLUMNS):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.append([h for h, _w in SUBSIDY_COLUMNS])
+    ws = export_sheet(wb, "补贴申领名单", SUBSIDY_COLUMNS)
     with translation.override("zh-hans"):
         n = 0
         for c in holders.iterate(chunk_size=2000):
@@ -410,7 +372,7 @@ def subsidy_export(request: HttpRequest) -> HttpResponse:
         notes.append(
             ["依据", "沪人社职〔2022〕102号 三(二)：取得证书的学生可按规定申领职业技能提升补贴，纳入技能人才统计。"]
         )
-    return _xlsx(wb, f"职业技能提升补贴申领名单-{year}学年.xlsx")
+    return xlsx_response(wb, f"职业技能提升补贴申领名单-{year}学年.xlsx")
 
 
 # --- Teachers' evaluation workload ------------------------------------------------------------------
@@ -529,7 +491,7 @@ def workload_export(request: HttpRequest) -> HttpResponse:
             ]
         )
         notes.append(["依据", "沪人社职〔2022〕102号 三(二)：将教师额外承担的培训评价工作量纳入绩效工资分配因素。"])
-    return _xlsx(wb, f"教师评价工作量-{year}.xlsx")
+    return xlsx_response(wb, f"教师评价工作量-{year}.xlsx")
 
 
 urlpatterns = [
